@@ -1,0 +1,179 @@
+"""The chain rule: one iterative graph traversal that serves every node type.
+
+A node (a `Value` or a `Tensor`) knows its `parents`, the `op` that made it and a `ctx`
+of constants the op saved. Backward walks the nodes in reverse topological order and
+asks each op for the gradients of its inputs (see `autograd.op`). Nothing here recurses,
+so graphs of millions of nodes, deep or wide, work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
+
+_recording = True  # whether ops record parents (False inside `no_grad()`)
+
+
+def is_recording() -> bool:
+    """True unless inside `no_grad()`."""
+    return _recording
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block, operations compute values but record no graph."""
+    global _recording
+    previous, _recording = _recording, False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+@contextlib.contextmanager
+def _recording_as(flag: bool) -> Iterator[None]:
+    global _recording
+    previous, _recording = _recording, flag
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+class Node:
+    """What the traversal needs of a graph node; `Value` and `Tensor` build on it."""
+
+    __slots__ = ("data", "grad", "parents", "op", "ctx", "label")
+    requires_grad = True  # Tensor overrides this per instance
+
+    def _accept_grad(self, grad: Any) -> Any:
+        """Shape an incoming gradient for this node (Tensor undoes broadcasting)."""
+        return grad
+
+    def _seed_grad(self, gradient: Any) -> Any:
+        """The gradient that starts backward at this node."""
+        raise NotImplementedError
+
+    def _zero_like_grad(self) -> Any:
+        raise NotImplementedError
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(node) into `node.grad` for every node of the graph.
+
+        Gradients add up across calls, as in PyTorch: call `zero_grad` on the graph (or
+        on a model) between steps. With `create_graph=True` the gradients are themselves
+        graph nodes, so they can be differentiated again.
+        """
+        totals = backpropagate(self, self._seed_grad(gradient), create_graph)
+        for node, grad in totals.items():
+            node.grad = grad if _is_zero(node.grad) else node.grad + grad
+
+    def zero_grad(self) -> None:
+        """Reset `.grad` on every node of the graph that ends here."""
+        for node in topological_order(self):
+            node.grad = node._zero_like_grad()
+
+
+def _is_zero(grad: Any) -> bool:
+    # A fresh node's grad is 0.0 (Value) or None (Tensor); replacing it instead of
+    # adding keeps a create_graph gradient free of a useless `0 + g` node.
+    return grad is None or (grad.__class__ is float and grad == 0.0)
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node reachable from `root`, parents before children (iterative DFS)."""
+    order: list[Node] = []
+    visited = {root}
+    stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.parents))]
+    while stack:
+        node, pending = stack[-1]
+        for parent in pending:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+StepHook = Callable[[Node, Any, Sequence[Any]], None]
+
+
+def backpropagate(root: Node, seed: Any, create_graph: bool = False,
+                  on_step: StepHook | None = None) -> dict[Node, Any]:
+    """Total gradient of `root` with respect to every node that needs one.
+
+    `on_step(node, grad, input_grads)` is called as each node passes its gradient to its
+    parents; `trace_backward` uses it to show the chain rule one step at a time.
+    """
+    totals: dict[Node, Any] = {root: seed}
+    with _recording_as(create_graph):
+        for node in reversed(topological_order(root)):
+            grad = totals.get(node)
+            op = node.op
+            if grad is None or op is None:
+                continue
+            parents = node.parents
+            if create_graph:
+                input_grads = op.grad(grad, node, node.ctx, *parents)
+            else:
+                input_grads = op.grad(grad, node.data, node.ctx, *[p.data for p in parents])
+            if on_step is not None:
+                on_step(node, grad, input_grads)
+            for parent, input_grad in zip(parents, input_grads):
+                if input_grad is None or not parent.requires_grad:
+                    continue
+                input_grad = parent._accept_grad(input_grad)
+                known = totals.get(parent)
+                totals[parent] = input_grad if known is None else known + input_grad
+    return totals
+
+
+def gradients(output: Node, inputs: Sequence[Node], gradient: Any = None,
+              create_graph: bool = False) -> list[Any]:
+    """d(output)/d(input) for each input, without touching any `.grad`.
+
+    Like `torch.autograd.grad`: an input the output does not depend on gets a zero.
+    """
+    totals = backpropagate(output, output._seed_grad(gradient), create_graph)
+    return [totals[x] if x in totals else x._zero_like_grad() for x in inputs]
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
+    """The gradient of `f` as a function, in the manner of JAX's `grad`.
+
+    `grad(f)(x, y)` returns `(df/dx, df/dy)` (a single value when `f` takes one
+    argument, or when `argnums` is an int). Plain numbers and numpy arrays are wrapped
+    as leaves and the result comes back raw; graph nodes are used as they are and the
+    result is a differentiable node, so `grad(grad(f))` gives second derivatives.
+    """
+    def wrap(x: Any) -> Node:
+        if isinstance(x, Node):
+            return x
+        if isinstance(x, (int, float)):
+            from autograd.value import Value
+
+            return Value(x)
+        from autograd.tensor import Tensor
+
+        return Tensor(x, dtype="float64", requires_grad=True)
+
+    def df(*args: Any) -> Any:
+        chosen = range(len(args)) if argnums is None else (
+            [argnums] if isinstance(argnums, int) else list(argnums))
+        wrapped = [wrap(a) if i in chosen else a for i, a in enumerate(args)]
+        nested = any(isinstance(args[i], Node) for i in chosen)
+        with _recording_as(True):
+            out = f(*wrapped)
+        if not isinstance(out, Node):
+            raise TypeError(f"grad(f): f must return a Value or Tensor, got {type(out).__name__}")
+        result = gradients(out, [wrapped[i] for i in chosen], create_graph=nested)
+        if not nested:
+            result = [r.data if isinstance(r, Node) else r for r in result]
+        single = isinstance(argnums, int) or (argnums is None and len(args) == 1)
+        return result[0] if single else tuple(result)
+
+    df.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    return df

@@ -1,0 +1,138 @@
+"""Math that works on a float, a numpy array or a graph node alike.
+
+The ops' forward and gradient rules are written with these helpers so that one rule
+serves a Value (float data), a Tensor (array data), and a differentiable backward pass
+(node inputs). Floats use `math` for speed; out-of-domain inputs give nan or inf as numpy
+does, never an exception from deep inside.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd.engine import Node
+
+_INF = float("inf")
+_NAN = float("nan")
+
+
+def raw(x: Any) -> Any:
+    """The plain number or array behind `x` (constants in a gradient rule use this)."""
+    return x.data if isinstance(x, Node) else x
+
+
+def exp(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.exp()
+    if x.__class__ is float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return _INF
+    return np.exp(x)
+
+
+def log(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.log()
+    if x.__class__ is float:
+        if x > 0.0:
+            return math.log(x)
+        return -_INF if x == 0.0 else _NAN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+def sqrt(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.sqrt()
+    if x.__class__ is float:
+        return math.sqrt(x) if x >= 0.0 else _NAN
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(x)
+
+
+def sin(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.sin()
+    return math.sin(x) if x.__class__ is float else np.sin(x)
+
+
+def cos(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.cos()
+    return math.cos(x) if x.__class__ is float else np.cos(x)
+
+
+def tanh(x: Any) -> Any:
+    return math.tanh(x) if x.__class__ is float else np.tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + e^-x), computed without overflow for large |x|."""
+    if isinstance(x, Node):
+        return x.sigmoid()
+    if x.__class__ is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def softplus(x: Any) -> Any:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|."""
+    if x.__class__ is float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def relu(x: Any) -> Any:
+    if x.__class__ is float:
+        return x if x > 0.0 else 0.0
+    return np.maximum(x, 0)
+
+
+def leaky_relu(x: Any, slope: float) -> Any:
+    if x.__class__ is float:
+        return x if x > 0.0 else slope * x
+    return np.where(x > 0, x, x * slope)
+
+
+def elu(x: Any, alpha: float) -> Any:
+    if x.__class__ is float:
+        return x if x > 0.0 else alpha * math.expm1(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def power(a: Any, b: Any) -> Any:
+    """a ** b with numpy's conventions: nan for a negative base and fractional exponent."""
+    if a.__class__ is float and b.__class__ is float:
+        try:
+            return math.pow(a, b)
+        except ValueError:  # 0 ** negative, or negative ** fractional
+            return _INF if a == 0.0 else _NAN
+        except OverflowError:
+            return _INF if a > 0.0 or b % 2.0 == 0.0 else -_INF
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(a, b)
+
+
+def step(x: Any) -> Any:
+    """1 where x > 0, else 0: the derivative of relu, as a constant."""
+    x = raw(x)
+    if x.__class__ is float:
+        return 1.0 if x > 0.0 else 0.0
+    return (x > 0).astype(x.dtype)
+
+
+def sign(x: Any) -> Any:
+    """The derivative of |x| as a constant (0 at 0, as numpy and PyTorch choose)."""
+    x = raw(x)
+    if x.__class__ is float:
+        return (x > 0.0) - (x < 0.0) + 0.0
+    return np.sign(x)

@@ -1,0 +1,72 @@
+"""The table of operations: each op's forward, local derivative and formula, in one place.
+
+An `Op` is shared by every engine that supports it. Its `grad` function is written with
+ordinary arithmetic and the helpers of `autograd.mathfn`, so it runs on raw numbers
+(floats or numpy arrays) during a plain backward pass and on graph nodes (Values or
+Tensors) when `backward(create_graph=True)` asks for a differentiable gradient. One rule
+thus serves both first and higher-order derivatives.
+
+The grad signature is `grad(g, out, ctx, *inputs) -> tuple`, one entry per input:
+`g` is the gradient arriving at the output, `out` the output itself, `ctx` whatever
+constant the forward saved (an exponent, an axis, ...), and `inputs` the operands.
+An entry may be None when that input needs no gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+ENGINES = ("Value", "Tensor")
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    name: str
+    formula: str  # the local derivative as text, for the docs and the pictures
+    grad: Callable
+    engines: tuple[str, ...] = ENGINES
+    forward: Callable | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(name: str, formula: str, grad: Callable, engines: tuple[str, ...] = ENGINES,
+             forward: Callable | None = None) -> Op:
+    """Add an op to the table; every name appears once."""
+    if name in OPS:
+        raise ValueError(f"op {name!r} is registered twice")
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        raise ValueError(f"op {name!r}: unknown engines {sorted(unknown)}")
+    op = Op(name, formula, grad, tuple(engines), forward)
+    OPS[name] = op
+    return op
+
+
+def reference_markdown() -> str:
+    """The generated op reference (docs/ops.md); a test keeps the file in sync."""
+    lines = [
+        "# Operations",
+        "",
+        "Generated from `autograd.op.OPS` by `python -m autograd.op > docs/ops.md`;",
+        "`tests/test_op_reference.py` fails when this file and the code disagree.",
+        "",
+        "| op | local derivative | " + " | ".join(ENGINES) + " |",
+        "|---|---|" + "---|" * len(ENGINES),
+    ]
+    for name in sorted(OPS):
+        op = OPS[name]
+        marks = " | ".join("yes" if e in op.engines else "" for e in ENGINES)
+        lines.append(f"| `{name}` | {op.formula} | {marks} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import autograd  # noqa: F401  (importing the package registers every op)
+
+    print(reference_markdown(), end="")

@@ -1,0 +1,240 @@
+"""`Value`: a scalar node, with micrograd's surface and a few more ops.
+
+    >>> from autograd import Value
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> x.grad
+    7.0
+
+A node keeps only what backward needs: its data, grad, parents, op, the op's constant
+(`ctx`) and a label. Nodes use `__slots__`: no per-node dict, no closure.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterable
+
+from autograd import elementwise as ew
+from autograd import engine
+from autograd.engine import Node
+from autograd.op import Op, register
+
+_NO_PARENTS: tuple = ()
+
+
+def _to_float(data: Any) -> float:
+    if isinstance(data, numbers.Real):
+        return float(data)
+    raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
+
+
+class Value(Node):
+    """A scalar that remembers how it was computed.
+
+    `data` is a Python float; `grad` is a float, or a Value after
+    `backward(create_graph=True)`.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, _parents: tuple = _NO_PARENTS, _op: Op | None = None,
+                 _ctx: Any = None, label: str = "") -> None:
+        self.data = data if data.__class__ is float else _to_float(data)
+        self.grad = 0.0
+        self.parents = _parents
+        self.op = _op
+        self.ctx = _ctx
+        self.label = label
+
+    # -- building nodes -----------------------------------------------------------------
+    def _unary(self, op: Op, ctx: Any = None) -> Value:
+        data = op.forward(self.data) if ctx is None else op.forward(self.data, ctx)
+        if engine._recording:
+            return Value(data, (self,), op, ctx)
+        return Value(data)
+
+    def _binary(self, op: Op, other: Any) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other)
+            if other is NotImplemented:
+                return NotImplemented
+        if engine._recording:
+            return Value(op.forward(self.data, other.data), (self, other), op)
+        return Value(op.forward(self.data, other.data))
+
+    def __add__(self, other: Any) -> Value:
+        return self._binary(ew.ADD, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return _reflected(ew.ADD, other, self)
+
+    def __sub__(self, other: Any) -> Value:
+        return self._binary(ew.SUB, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        return _reflected(ew.SUB, other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return self._binary(ew.MUL, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return _reflected(ew.MUL, other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return self._binary(ew.DIV, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _reflected(ew.DIV, other, self)
+
+    def __pow__(self, exponent: Any) -> Value:
+        if isinstance(exponent, Value):
+            return self._binary(ew.POW, exponent)
+        if isinstance(exponent, numbers.Real):
+            return self._unary(ew.POW, float(exponent))
+        return NotImplemented
+
+    def __rpow__(self, base: Any) -> Value:
+        return _reflected(ew.POW, base, self)
+
+    def __neg__(self) -> Value:
+        return self._unary(ew.NEG)
+
+    def exp(self) -> Value:
+        return self._unary(ew.EXP)
+
+    def log(self) -> Value:
+        """Natural log; nan for a negative input and -inf at 0, as numpy gives."""
+        return self._unary(ew.LOG)
+
+    def sqrt(self) -> Value:
+        return self._unary(ew.SQRT)
+
+    def abs(self) -> Value:
+        return self._unary(ew.ABS)
+
+    __abs__ = abs
+
+    def sin(self) -> Value:
+        return self._unary(ew.SIN)
+
+    def cos(self) -> Value:
+        return self._unary(ew.COS)
+
+    def tanh(self) -> Value:
+        return self._unary(ew.TANH)
+
+    def sigmoid(self) -> Value:
+        return self._unary(ew.SIGMOID)
+
+    def relu(self) -> Value:
+        return self._unary(ew.RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        return self._unary(ew.LEAKY_RELU, float(slope))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        return self._unary(ew.ELU, float(alpha))
+
+    def softplus(self) -> Value:
+        return self._unary(ew.SOFTPLUS)
+
+    # -- n-ary helpers ------------------------------------------------------------------
+    @staticmethod
+    def sum(values: Iterable[Any]) -> Value:
+        """The sum of many values as one node.
+
+        `sum(values)` builds a chain of n - 1 add nodes; this builds a single node with n
+        parents. Backward is faster and the graph smaller, but a picture shows one wide
+        node instead of the chain of additions.
+        """
+        parents = tuple(v if isinstance(v, Value) else Value(v) for v in values)
+        return _nary(ADD_N, parents, ADD_N.forward(*[p.data for p in parents]))
+
+    @staticmethod
+    def dot(weights: Iterable[Any], inputs: Iterable[Any]) -> Value:
+        """sum(w * x) as one node (the trade-off of `Value.sum` applies)."""
+        ws = tuple(w if isinstance(w, Value) else Value(w) for w in weights)
+        xs = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
+        if len(ws) != len(xs):
+            raise ValueError(f"Value.dot: {len(ws)} weights but {len(xs)} inputs")
+        parents = ws + xs
+        return _nary(DOT, parents, DOT.forward(*[p.data for p in parents]))
+
+    # -- the rest -----------------------------------------------------------------------
+    def _seed_grad(self, gradient: Any) -> Any:
+        return 1.0 if gradient is None else gradient
+
+    def _zero_like_grad(self) -> float:
+        return 0.0
+
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _raw_number(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _raw_number(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _raw_number(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _raw_number(other)
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={_short(self.grad)}{label})"
+
+
+def _short(grad: Any) -> str:
+    return f"{grad:.6g}" if grad.__class__ is float else repr(grad)
+
+
+def _raw_number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _constant(x: Any) -> Value:
+    if isinstance(x, numbers.Real):
+        return Value(float(x))
+    return NotImplemented
+
+
+def _reflected(op: Op, number: Any, value: Value) -> Value:
+    """`number <op> value`, for the reflected operators (2 * x, 1 - x, ...)."""
+    constant = _constant(number)
+    if constant is NotImplemented:
+        return NotImplemented
+    return constant._binary(op, value)
+
+
+def _nary(op: Op, parents: tuple, data: float) -> Value:
+    if engine._recording:
+        return Value(data, parents, op)
+    return Value(data)
+
+
+def _dot_forward(*datas: float) -> float:
+    half = len(datas) // 2
+    return sum(w * x for w, x in zip(datas[:half], datas[half:]))
+
+
+def _dot_grad(g, out, ctx, *parents):
+    half = len(parents) // 2
+    ws, xs = parents[:half], parents[half:]
+    return tuple(g * x for x in xs) + tuple(g * w for w in ws)
+
+
+ADD_N = register(
+    "add_n", "∂(Σᵢ aᵢ)/∂aᵢ = 1", engines=("Value",),
+    forward=lambda *datas: sum(datas),
+    grad=lambda g, out, ctx, *parents: (g,) * len(parents),
+)
+DOT = register(
+    "dot", "∂(Σᵢ wᵢxᵢ)/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ", engines=("Value",),
+    forward=_dot_forward,
+    grad=_dot_grad,
+)
