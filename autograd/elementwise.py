@@ -42,8 +42,8 @@ NEG = register(
 
 def _pow_grad(g, out, exponent, a, b=None):
     if b is None:  # constant exponent, saved in ctx
-        return (g * exponent * a ** (exponent - 1.0),)
-    return (g * b * a ** (b - 1.0), g * out * m.log(a))
+        return (g * exponent * m.power(a, exponent - 1.0),)
+    return (g * b * m.power(a, b - 1.0), g * out * m.log(a))
 
 
 POW = register(
@@ -59,12 +59,12 @@ EXP = register(
 LOG = register(
     "log", "∂ln(a)/∂a = 1/a",
     forward=m.log,
-    grad=lambda g, out, ctx, a: (g / a,),
+    grad=lambda g, out, ctx, a: (m.divide(g, a),),
 )
 SQRT = register(
     "sqrt", "∂√a/∂a = 1/(2√a)",
     forward=m.sqrt,
-    grad=lambda g, out, ctx, a: (g / (2.0 * out),),
+    grad=lambda g, out, ctx, a: (m.divide(g, 2.0 * out),),
 )
 ABS = register(
     "abs", "∂|a|/∂a = sign(a)",

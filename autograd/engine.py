@@ -9,7 +9,9 @@ so graphs of millions of nodes, deep or wide, work.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 _recording = True  # whether ops record parents (False inside `no_grad()`)
 
@@ -45,10 +47,11 @@ class Node:
 
     __slots__ = ("data", "grad", "parents", "op", "ctx", "label")
     requires_grad = True  # Tensor overrides this per instance
+    checks_versions = False  # Tensor: backward calls `_check_versions` (in-place edits)
 
-    def _accept_grad(self, grad: Any) -> Any:
-        """Shape an incoming gradient for this node (Tensor undoes broadcasting)."""
-        return grad
+    # Tensor sets this to a function (node, grad) -> grad that undoes broadcasting;
+    # None (Value) skips the call, which keeps the scalar hot path short.
+    _accept_grad = None
 
     def _seed_grad(self, gradient: Any) -> Any:
         """The gradient that starts backward at this node."""
@@ -56,6 +59,9 @@ class Node:
 
     def _zero_like_grad(self) -> Any:
         raise NotImplementedError
+
+    def _check_versions(self) -> None:
+        """Raise if an input this node saved was modified in place since (Tensor only)."""
 
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(node) into `node.grad` for every node of the graph.
@@ -66,7 +72,8 @@ class Node:
         """
         totals = backpropagate(self, self._seed_grad(gradient), create_graph)
         for node, grad in totals.items():
-            node.grad = grad if _is_zero(node.grad) else node.grad + grad
+            known = node.grad
+            node.grad = grad if _is_zero(known) else known + grad
 
     def zero_grad(self) -> None:
         """Reset `.grad` on every node of the graph that ends here."""
@@ -98,6 +105,7 @@ def topological_order(root: Node) -> list[Node]:
     return order
 
 
+_data_of = operator.attrgetter("data")
 StepHook = Callable[[Node, Any, Sequence[Any]], None]
 
 
@@ -109,24 +117,34 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     parents; `trace_backward` uses it to show the chain rule one step at a time.
     """
     totals: dict[Node, Any] = {root: seed}
+    known_grad = totals.get
+    accept = type(root)._accept_grad  # graphs are of one node type
+    versioned = type(root).checks_versions
     with _recording_as(create_graph):
         for node in reversed(topological_order(root)):
-            grad = totals.get(node)
             op = node.op
-            if grad is None or op is None:
+            if op is None:
+                continue
+            grad = known_grad(node)
+            if grad is None:
                 continue
             parents = node.parents
+            if versioned:
+                node._check_versions()
             if create_graph:
                 input_grads = op.grad(grad, node, node.ctx, *parents)
             else:
-                input_grads = op.grad(grad, node.data, node.ctx, *[p.data for p in parents])
+                input_grads = op.grad(grad, node.data, node.ctx, *map(_data_of, parents))
             if on_step is not None:
                 on_step(node, grad, input_grads)
             for parent, input_grad in zip(parents, input_grads):
-                if input_grad is None or not parent.requires_grad:
+                if input_grad is None:
                     continue
-                input_grad = parent._accept_grad(input_grad)
-                known = totals.get(parent)
+                if accept is not None:
+                    if not parent.requires_grad:
+                        continue
+                    input_grad = accept(parent, input_grad)
+                known = known_grad(parent)
                 totals[parent] = input_grad if known is None else known + input_grad
     return totals
 
@@ -149,7 +167,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> C
     as leaves and the result comes back raw; graph nodes are used as they are and the
     result is a differentiable node, so `grad(grad(f))` gives second derivatives.
     """
-    def wrap(x: Any) -> Node:
+    def wrap(x: Any, dtype: Any = "float64") -> Node:
         if isinstance(x, Node):
             return x
         if isinstance(x, (int, float)):
@@ -158,13 +176,14 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> C
             return Value(x)
         from autograd.tensor import Tensor
 
-        return Tensor(x, dtype="float64", requires_grad=True)
+        return Tensor(x, dtype=dtype, requires_grad=True)
 
     def df(*args: Any) -> Any:
         chosen = range(len(args)) if argnums is None else (
             [argnums] if isinstance(argnums, int) else list(argnums))
         wrapped = [wrap(a) if i in chosen else a for i, a in enumerate(args)]
-        nested = any(isinstance(args[i], Node) for i in chosen)
+        # any node argument (chosen or not) may be differentiated later: keep the graph
+        nested = any(isinstance(a, Node) for a in args)
         with _recording_as(True):
             out = f(*wrapped)
         if not isinstance(out, Node):
@@ -172,6 +191,8 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> C
         result = gradients(out, [wrapped[i] for i in chosen], create_graph=nested)
         if not nested:
             result = [r.data if isinstance(r, Node) else r for r in result]
+        else:  # a constant derivative (of x + 1, say) is a node too, so grad(grad(f)) works
+            result = [wrap(r, getattr(r, "dtype", "float64")) for r in result]
         single = isinstance(argnums, int) or (argnums is None and len(args) == 1)
         return result[0] if single else tuple(result)
 

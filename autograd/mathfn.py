@@ -111,6 +111,8 @@ def elu(x: Any, alpha: float) -> Any:
 
 def power(a: Any, b: Any) -> Any:
     """a ** b with numpy's conventions: nan for a negative base and fractional exponent."""
+    if isinstance(a, Node) or isinstance(b, Node):
+        return a ** b
     if a.__class__ is float and b.__class__ is float:
         try:
             return math.pow(a, b)
@@ -120,6 +122,16 @@ def power(a: Any, b: Any) -> Any:
             return _INF if a > 0.0 or b % 2.0 == 0.0 else -_INF
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.power(a, b)
+
+
+def divide(a: Any, b: Any) -> Any:
+    """a / b, giving inf or nan at b = 0 as numpy does (for gradients at a domain's edge)."""
+    if a.__class__ is float and b.__class__ is float and b == 0.0:
+        return _NAN if a == 0.0 or a != a else math.copysign(_INF, a) * math.copysign(1.0, b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
+    return a / b
 
 
 def step(x: Any) -> Any:

@@ -14,8 +14,8 @@ An entry may be None when that input needs no gradient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 ENGINES = ("Value", "Tensor")
 
@@ -62,11 +62,14 @@ def reference_markdown() -> str:
     for name in sorted(OPS):
         op = OPS[name]
         marks = " | ".join("yes" if e in op.engines else "" for e in ENGINES)
-        lines.append(f"| `{name}` | {op.formula} | {marks} |")
+        formula = op.formula.replace("|", "\\|")  # a bare | would end the table cell
+        lines.append(f"| `{name}` | {formula} | {marks} |")
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    import autograd  # noqa: F401  (importing the package registers every op)
+    # Run as a script, this file is `__main__`, a second copy with an empty table: print
+    # the table of `autograd.op`, which importing the package fills.
+    import autograd.op
 
-    print(reference_markdown(), end="")
+    print(autograd.op.reference_markdown(), end="")

@@ -14,7 +14,8 @@ A node keeps only what backward needs: its data, grad, parents, op, the op's con
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from autograd import elementwise as ew
 from autograd import engine

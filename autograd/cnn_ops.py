@@ -1,0 +1,263 @@
+"""Fused ops for convolutional networks: `conv1d`/`conv2d`, `max_pool2d`, `avg_pool2d`.
+
+A convolution is one graph node: forward unfolds the input into columns (im2col, see
+`autograd.conv_ops`) and multiplies them by the weights reshaped to (out, C·kh·kw),
+
+    y[n] = W₂ · cols(x)[n] + b        (one batched BLAS matmul over the N examples)
+
+and backward uses the two matmuls of its derivative, ∂L/∂W = Σₙ G[n] · cols[n]ᵀ and
+∂L/∂x = fold(W₂ᵀ · G). Pooling reads its windows through a strided view; max pooling
+remembers which element of each window won (the first one on a tie) and routes the
+gradient there alone, average pooling spreads it evenly. Each op has an adjoint twin
+(max_unpool2d, avg_unpool2d) so that create_graph=True gives differentiable gradients.
+
+Sizes: out = (N + 2P - D(F-1) - 1)/S + 1 (floor), for input size N, padding P, dilation
+D, kernel F and stride S; a kernel wider than the padded input is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd.conv_ops import (
+    FORMULA,
+    Geometry,
+    _fold_array,
+    _pair,
+    _unfold_array,
+    fold,
+    geometry,
+    unfold,
+)
+from autograd.op import register
+from autograd.tensor import Tensor, check_dtypes, result
+
+_AXES = {1: ("L",), 2: ("H", "W")}
+
+
+def _shape_text(size: tuple[int, ...]) -> str:
+    return "x".join(map(str, size))
+
+
+def check_settings(name: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
+                   dilation: Any) -> tuple[tuple[int, ...], ...]:
+    """Validated (kernel, stride, padding, dilation), each a tuple of `dims` ints."""
+    parsed = (_pair(name, "kernel_size", kernel_size, dims, 1),
+              _pair(name, "stride", stride, dims, 1),
+              _pair(name, "padding", padding, dims, 0),
+              _pair(name, "dilation", dilation, dims, 1))
+    return tuple(p[2 - dims:] for p in parsed)  # _pair pads 1-D settings to two
+
+
+def fitted_geometry(name: str, size: tuple[int, ...], kernel: Any, stride: Any = 1,
+                    padding: Any = 0, dilation: Any = 1) -> Geometry:
+    """The geometry for spatial `size`, raising if the kernel overhangs the padded input."""
+    kernel, stride, padding, dilation = check_settings(name, len(size), kernel, stride,
+                                                       padding, dilation)
+    padded = tuple(n + 2 * p for n, p in zip(size, padding))
+    span = tuple(d * (f - 1) + 1 for f, d in zip(kernel, dilation))
+    too_big = [i for i, (n, s) in enumerate(zip(padded, span)) if s > n]
+    if too_big:
+        i = too_big[0]
+        what = f"kernel {_shape_text(kernel)}"
+        if span != kernel:
+            what += f" with dilation {_shape_text(dilation)} spans {_shape_text(span)} and"
+        raise ValueError(
+            f"{name}: {what} is larger than the padded input {_shape_text(padded)} "
+            f"({_AXES[len(size)][i]} + 2P = {size[i]} + 2*{padding[i]}); "
+            f"{FORMULA} needs F <= N + 2P")
+    return geometry(name, size, kernel, stride, padding, dilation)
+
+
+# -- convolution ------------------------------------------------------------------------
+def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, name: str = "conv2d") -> Tensor:
+    """2-D convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with
+    weight (out, C, kh, kw) and bias (out,): returns (N, out, OH, OW).
+
+    `name` prefixes error messages (the Conv2d layer passes its own).
+    """
+    return _conv(2, name, x, weight, bias, stride, padding, dilation)
+
+
+def conv1d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, name: str = "conv1d") -> Tensor:
+    """1-D convolution of x (N, C, L) with weight (out, C, k) and bias (out,): (N, out, OL)."""
+    return _conv(1, name, x, weight, bias, stride, padding, dilation)
+
+
+def _conv(dims: int, name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any,
+          padding: Any, dilation: Any) -> Tensor:
+    layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
+    if not isinstance(weight, Tensor) or weight.ndim != dims + 2:
+        wanted = "(out, C, k)" if dims == 1 else "(out, C, kh, kw)"
+        raise ValueError(f"{name}: weight must be a Tensor of shape {wanted}, got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    x = x if isinstance(x, Tensor) else weight._constant(x)
+    if x.ndim != dims + 2:
+        raise ValueError(f"{name}: input must have shape {layout}, got a tensor of shape "
+                         f"{x.shape}")
+    n_out, channels = weight.shape[:2]
+    if x.shape[1] != channels:
+        raise ValueError(f"{name} expects {channels} input channels, got a tensor of shape "
+                         f"{x.shape}")
+    check_dtypes(name, x, weight)
+    parents: tuple = (x, weight)
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (n_out,):
+            raise ValueError(f"{name}: bias must be a Tensor of shape ({n_out},), got "
+                             f"{getattr(bias, 'shape', type(bias).__name__)}")
+        check_dtypes(name, bias, weight)
+        parents += (bias,)
+    geo = fitted_geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    n = x.shape[0]
+    cols = _unfold_array(x._array.reshape((n, channels) + geo.size), geo)
+    y = np.matmul(weight._array.reshape(n_out, -1), cols)  # (N, out, L)
+    if bias is not None:
+        y += bias._array[:, None]
+    needs = tuple(p.requires_grad for p in parents)
+    saved = cols if needs[1] else None  # only the weight's gradient reads the columns
+    return result(y.reshape((n, n_out) + geo.out[2 - dims:]), parents, CONV, (geo, needs, saved))
+
+
+def _conv_grad(g, out, ctx, x, weight, bias=None):
+    geo, needs, cols = ctx
+    n, n_out = g.shape[:2]
+    x4 = (n, x.shape[1]) + geo.size  # a 1-D signal is an image of height 1
+    g3 = g.reshape(n, n_out, -1)
+    w2 = weight.reshape(n_out, -1)
+    gx = gw = gb = None
+    if g.__class__ is Tensor:  # create_graph: the same rule from differentiable ops
+        settings = (geo.kernel, geo.stride, geo.padding, geo.dilation)
+        if needs[0]:
+            gx = fold(w2.T @ g3, geo.size, *settings).reshape(x.shape)
+        if needs[1]:
+            cols_t = unfold(x.reshape(x4), *settings).transpose(0, 2, 1)
+            gw = (g3 @ cols_t).sum(axis=0).reshape(weight.shape)
+    else:
+        if needs[0]:
+            gx = _fold_array(np.matmul(w2.T, g3), geo, x4).reshape(x.shape)
+        if needs[1]:
+            gw = np.matmul(g3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape)
+    if bias is None:
+        return gx, gw
+    if needs[2]:
+        gb = g3.sum(axis=(0, 2))
+    return gx, gw, gb
+
+
+# -- pooling ----------------------------------------------------------------------------
+def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry:
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        raise ValueError(f"{name}: input must be a Tensor of shape (N, C, H, W), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    return fitted_geometry(name, x.shape[2:], kernel_size,
+                           kernel_size if stride is None else stride)
+
+
+def _windows(a: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Every pooling window of `a` as the last axis: (N, C, OH, OW, kh·kw), a copy."""
+    (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
+    view = sliding_window_view(a, geo.kernel, axis=(2, 3))[:, :, :sh * oh:sh, :sw * ow:sw]
+    return view.reshape(view.shape[:4] + (kh * kw,))
+
+
+def _spread(g: np.ndarray, geo: Geometry, shape: tuple[int, ...], weights: Any) -> np.ndarray:
+    """Add g·weights[k] onto the k-th element of every window: one loop over kh·kw offsets.
+
+    `weights(k)` gives, per output position, the share of window element k.
+    """
+    (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
+    gx = np.zeros(shape, dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            gx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += weights(
+                i * kw + j)
+    return gx
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max_pool2d"
+               ) -> Tensor:
+    """The max of each kh×kw window of x (N, C, H, W), windows `stride` apart (default:
+    the kernel, so windows tile the input). Rows or columns left over are dropped."""
+    geo = _pool_geometry(name, x, kernel_size, stride)
+    flat = _windows(x._array, geo)
+    winner = flat.argmax(axis=-1)[..., None]  # argmax picks the first of tied maxima
+    data = np.take_along_axis(flat, winner, axis=-1)[..., 0]
+    return result(data, (x,), MAX_POOL, (geo, winner, x.shape))
+
+
+def _route(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, winner, shape = ctx
+    arg = winner[..., 0]
+    return _spread(g, geo, shape, lambda k: np.where(arg == k, g, 0))
+
+
+def _gather(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, winner, _ = ctx
+    return np.take_along_axis(_windows(g, geo), winner, axis=-1)[..., 0]
+
+
+def _max_pool_grad(g, out, ctx, x):
+    if g.__class__ is Tensor:
+        return (result(_route(g._array, ctx), (g,), MAX_UNPOOL, ctx),)
+    return (_route(g, ctx),)
+
+
+def _max_unpool_grad(g, out, ctx, y):
+    if g.__class__ is Tensor:
+        return (result(_gather(g._array, ctx), (g,), MAX_POOL, ctx),)
+    return (_gather(g, ctx),)
+
+
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "avg_pool2d"
+               ) -> Tensor:
+    """The mean of each kh×kw window of x (N, C, H, W) (stride as in `max_pool2d`)."""
+    geo = _pool_geometry(name, x, kernel_size, stride)
+    (sh, sw), (oh, ow) = geo.stride, geo.out
+    view = sliding_window_view(x._array, geo.kernel, axis=(2, 3))[:, :, :sh * oh:sh,
+                                                                   :sw * ow:sw]
+    return result(view.mean(axis=(-2, -1)), (x,), AVG_POOL, (geo, x.shape))
+
+
+def _share(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, shape = ctx
+    part = g / (geo.kernel[0] * geo.kernel[1])
+    return _spread(part, geo, shape, lambda k: part)
+
+
+def _average(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, _ = ctx
+    return _windows(g, geo).mean(axis=-1)
+
+
+def _avg_pool_grad(g, out, ctx, x):
+    if g.__class__ is Tensor:
+        return (result(_share(g._array, ctx), (g,), AVG_UNPOOL, ctx),)
+    return (_share(g, ctx),)
+
+
+def _avg_unpool_grad(g, out, ctx, y):
+    if g.__class__ is Tensor:
+        return (result(_average(g._array, ctx), (g,), AVG_POOL, ctx),)
+    return (_average(g, ctx),)
+
+
+CONV = register(
+    "conv", "y = W₂·cols(x) + b: ∂/∂W = Σₙ G·colsᵀ, ∂/∂x = fold(W₂ᵀ·G), ∂/∂b = Σ G",
+    engines=("Tensor",), grad=_conv_grad)
+MAX_POOL = register(
+    "max_pool2d", "∂max(window)/∂xᵢ = 1 at the window's first maximum, else 0",
+    engines=("Tensor",), grad=_max_pool_grad)
+MAX_UNPOOL = register(
+    "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maximum",
+    engines=("Tensor",), grad=_max_unpool_grad)
+AVG_POOL = register(
+    "avg_pool2d", "∂mean(window)/∂xᵢ = 1/(kh·kw) for each window holding xᵢ",
+    engines=("Tensor",), grad=_avg_pool_grad)
+AVG_UNPOOL = register(
+    "avg_unpool2d", "the adjoint of avg_pool2d: ∂/∂g = the mean of g over each window",
+    engines=("Tensor",), grad=_avg_unpool_grad)

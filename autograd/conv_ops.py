@@ -1,0 +1,150 @@
+"""im2col for convolution: `unfold` (patches as columns) and its adjoint `fold`.
+
+    unfold: (N, C, H, W) -> (N, C*kh*kw, L), L = out_h * out_w, as torch's F.unfold
+            (N, C, L_in)  -> (N, C*k, L) for 1-D signals
+
+A convolution is then one matmul of the weights with the columns. Each output size is
+out = (N + 2P - D(F-1) - 1) // S + 1 for input size N, padding P, dilation D, kernel F
+and stride S. unfold reads windows through a strided view (no loop over pixels); fold
+adds the columns back with one loop over the kh*kw kernel offsets.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd.op import register
+from autograd.tensor import Tensor, result
+
+FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
+
+
+class Geometry(NamedTuple):
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    size: tuple[int, int]  # input height, width
+    out: tuple[int, int]  # output height, width
+
+
+def _pair(name: str, what: str, value: Any, dims: int, low: int) -> tuple[int, int]:
+    items = value if isinstance(value, (tuple, list)) else (value,) * dims
+    try:
+        items = tuple(operator.index(v) for v in items)
+    except TypeError:
+        raise TypeError(f"{name}: {what} must be ints, got {value!r}") from None
+    if len(items) != dims:
+        raise ValueError(f"{name}: {what} needs {dims} values, got {value!r}")
+    for v in items:
+        if v < low:
+            raise ValueError(f"{name}: {what} must be >= {low}, got {value!r} ({FORMULA})")
+    return items if dims == 2 else (1 if what != "padding" else 0,) + items
+
+
+def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any, padding: Any,
+             dilation: Any) -> Geometry:
+    """Check the convolution settings for spatial `size` (1 or 2 dims) and size the output."""
+    dims = len(size)
+    kernel = _pair(name, "kernel_size", kernel_size, dims, 1)
+    stride = _pair(name, "stride", stride, dims, 1)
+    padding = _pair(name, "padding", padding, dims, 0)
+    dilation = _pair(name, "dilation", dilation, dims, 1)
+    size2 = (1,) * (2 - dims) + tuple(size)
+    out = []
+    for axis, n, f, s, p, d in zip(("height", "width"), size2, kernel, stride, padding,
+                                   dilation):
+        o = (n + 2 * p - d * (f - 1) - 1) // s + 1
+        if o < 1:
+            where = "length" if dims == 1 else axis
+            raise ValueError(
+                f"{name}: kernel larger than the padded input along the {where}: {FORMULA} = "
+                f"({n} + 2*{p} - {d}*({f}-1) - 1)/{s} + 1 = {o} < 1")
+        out.append(o)
+    return Geometry(kernel, stride, padding, dilation, size2, tuple(out))
+
+
+def _check_input(shape: tuple[int, ...]) -> None:
+    if len(shape) not in (3, 4):
+        raise ValueError(f"unfold: input must have shape (N, C, H, W) or (N, C, L), got "
+                         f"{shape}")
+
+
+def unfold(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1) -> Tensor:
+    """Sliding patches of `x` as columns: (N, C, H, W) -> (N, C*kh*kw, out_h*out_w)."""
+    _check_input(x.shape)
+    geo = geometry("unfold", x.shape[2:], kernel_size, stride, padding, dilation)
+    n, c = x.shape[:2]
+    data = _unfold_array(x._array.reshape((n, c) + geo.size), geo)
+    return result(data, (x,), UNFOLD, (geo, x.shape))
+
+
+def fold(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+         dilation: Any = 1) -> Tensor:
+    """The adjoint of unfold: add each column back onto its patch (overlaps add up).
+
+    `output_size` is (H, W), or L for 1-D; returns (N, C, H, W) or (N, C, L).
+    """
+    size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,)
+    geo = geometry("fold", size, kernel_size, stride, padding, dilation)
+    kh, kw = geo.kernel
+    if cols.ndim != 3 or cols.shape[1] % (kh * kw) or cols.shape[2] != geo.out[0] * geo.out[1]:
+        raise ValueError(f"fold: columns of shape {cols.shape} do not match kernel {geo.kernel} "
+                         f"and output size {size}: expected (N, C*{kh * kw}, "
+                         f"{geo.out[0] * geo.out[1]})")
+    shape = (cols.shape[0], cols.shape[1] // (kh * kw)) + size
+    return result(_fold_array(cols._array, geo, shape), (cols,), FOLD, (geo, shape))
+
+
+def _unfold_array(a: np.ndarray, geo: Geometry) -> np.ndarray:
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo.kernel, geo.stride, geo.padding, geo.dilation
+    n, c = a.shape[:2]
+    if ph or pw:
+        a = np.pad(a, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the dilated kernel's extent
+    windows = sliding_window_view(a, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    # (N, C, out_h, out_w, kh, kw) -> (N, C, kh, kw, out_h, out_w): channel-major rows
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
+
+
+def _fold_array(cols: np.ndarray, geo: Geometry, shape: tuple[int, ...]) -> np.ndarray:
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo.kernel, geo.stride, geo.padding, geo.dilation
+    (h, w), (oh, ow) = geo.size, geo.out
+    n, c = shape[:2]
+    patches = cols.reshape(n, c, kh, kw, oh, ow)
+    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            padded[:, :, top:top + sh * (oh - 1) + 1:sh,
+                   left:left + sw * (ow - 1) + 1:sw] += patches[:, :, i, j]
+    return padded[:, :, ph:ph + h, pw:pw + w].reshape(shape)
+
+
+def _unfold_grad(g, out, ctx, x):
+    geo, shape = ctx
+    if g.__class__ is Tensor:
+        return (result(_fold_array(g._array, geo, shape), (g,), FOLD, (geo, shape)),)
+    return (_fold_array(g, geo, shape),)
+
+
+def _fold_grad(g, out, ctx, cols):
+    geo, shape = ctx
+    n, c = shape[:2]
+    if g.__class__ is Tensor:
+        data = _unfold_array(g._array.reshape((n, c) + geo.size), geo)
+        return (result(data, (g,), UNFOLD, (geo, shape)),)
+    return (_unfold_array(g.reshape((n, c) + geo.size), geo),)
+
+
+UNFOLD = register(
+    "unfold", "∂unfold(x)/∂x = fold: each column's gradient added back onto its patch",
+    engines=("Tensor",), grad=_unfold_grad)
+FOLD = register(
+    "fold", "∂fold(cols)/∂cols = unfold: each patch of the gradient as a column",
+    engines=("Tensor",), grad=_fold_grad)

@@ -1,0 +1,125 @@
+"""Fused ops for training: `linear` and `cross_entropy`, each one graph node.
+
+Composing them from matmul, add, log_softmax and indexing gives the same numbers, but
+a single node with its own derivative saves the intermediate arrays and, in backward,
+computes only the gradients whose inputs need one (recorded at forward time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.op import register
+from autograd.tensor import Tensor, check_dtypes, result
+from autograd.tensor_ops import softmax
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, with weight of shape (out, in) and bias (out,), as PyTorch.
+
+    `x` has shape (..., in); the result has shape (..., out).
+    """
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError("linear: weight must be a 2-D Tensor of shape (out, in), got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    if not isinstance(x, Tensor):
+        x = weight._constant(x)
+    check_dtypes("linear", x, weight)
+    n_out, n_in = weight.shape
+    if x.ndim == 0 or x.shape[-1] != n_in:
+        raise ValueError(f"linear: input of shape {x.shape} does not end in {n_in} features, "
+                         f"as weight of shape {weight.shape} = (out, in) needs")
+    y = x._array @ weight._array.T
+    parents: tuple = (x, weight)
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (n_out,):
+            raise ValueError(f"linear: bias must be a Tensor of shape ({n_out},), got "
+                             f"{getattr(bias, 'shape', type(bias).__name__)}")
+        check_dtypes("linear", bias, weight)
+        y += bias._array  # y is a fresh array: add in place, no copy
+        parents += (bias,)
+    return result(y, parents, LINEAR, tuple(p.requires_grad for p in parents))
+
+
+def _linear_grad(g, out, needs, x, weight, bias=None):
+    n_out, n_in = weight.shape
+    gx = g @ weight if needs[0] else None
+    g2 = g.reshape(-1, n_out)  # every leading axis is a batch axis
+    gw = g2.T @ x.reshape(-1, n_in) if needs[1] else None
+    if bias is None:
+        return gx, gw
+    return gx, gw, (g2.sum(axis=0) if needs[2] else None)
+
+
+def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+    """-log softmax(logits)[label] per row, then averaged ("mean"), summed or kept ("none").
+
+    `logits` has shape (N, C); `labels` holds N integers in [0, C).
+    """
+    if not isinstance(logits, Tensor) or logits.ndim != 2:
+        raise ValueError("cross_entropy: logits must be a Tensor of shape (N, C), got "
+                         f"{getattr(logits, 'shape', type(logits).__name__)}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got "
+                         f"{reduction!r}")
+    n, classes = logits.shape
+    labels = _check_labels(labels._array if isinstance(labels, Tensor) else labels, n, classes)
+    a = logits._array
+    shifted = a - a.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    losses = np.log(total[:, 0]) - shifted[rows, labels]
+    e /= total  # the softmax, kept for backward
+    if reduction == "mean":
+        loss = losses.mean()
+    elif reduction == "sum":
+        loss = losses.sum()
+    else:
+        loss = losses
+    return result(loss, (logits,), CROSS_ENTROPY, (labels, reduction, e))
+
+
+def _check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy: labels have shape {labels.shape}, but logits of "
+                         f"shape ({n}, {classes}) need shape ({n},)")
+    if n == 0:
+        raise ValueError("cross_entropy: empty batch (logits of shape (0, C))")
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"cross_entropy: label {int(labels[i])} at index {i} is out of range "
+                         f"for {classes} classes (0..{classes - 1})")
+    return labels
+
+
+def _cross_entropy_grad(g, out, ctx, logits):
+    labels, reduction, probs = ctx
+    n = labels.shape[0]
+    rows = np.arange(n)
+    if logits.__class__ is Tensor:  # create_graph: a differentiable softmax
+        onehot = np.zeros(probs.shape, dtype=probs.dtype)
+        onehot[rows, labels] = 1.0
+        diff = softmax(logits, axis=1) - onehot
+    else:
+        diff = probs.copy()
+        diff[rows, labels] -= 1.0
+    if reduction == "none":
+        return (diff * g.reshape(n, 1),)
+    return (diff * (g * (1.0 / n) if reduction == "mean" else g),)
+
+
+LINEAR = register(
+    "linear", "y = xWᵀ + b: ∂/∂x = G·W, ∂/∂W = Gᵀ·x, ∂/∂b = Σ G over the batch",
+    engines=("Tensor",), grad=_linear_grad)
+CROSS_ENTROPY = register(
+    "cross_entropy", "∂(logΣeᵃ - a_y)/∂a = softmax(a) - onehot(y) (÷N for the mean)",
+    engines=("Tensor",), grad=_cross_entropy_grad)

@@ -1,0 +1,234 @@
+"""Ops that move elements without changing them: reshape, transpose, broadcast, index,
+concatenate, stack, pad.
+
+Their gradients move the gradient back the same way (reshape back, transpose by the
+inverse permutation, scatter into the indexed places). Results of reshape, transpose and
+basic indexing may share memory with their input, as numpy views do.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd.op import register
+from autograd.tensor import Tensor, check_dtypes, result, sum_to
+
+
+def _ints(name: str, what: str, items: Any) -> tuple[int, ...]:
+    try:
+        return tuple(operator.index(i) for i in items)
+    except TypeError:
+        raise TypeError(f"{name}: {what} must be ints, got {tuple(items)!r}") from None
+
+
+def _shape_args(shape: tuple) -> tuple:
+    """reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+def _axis(name: str, axis: Any, ndim: int) -> int:
+    k = _ints(name, "axis", (axis,))[0]
+    if not -ndim <= k < ndim:
+        raise ValueError(f"{name}: axis {k} is out of range for {ndim} dimensions")
+    return k % ndim
+
+
+# -- reshape ----------------------------------------------------------------------------
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape; one entry may be -1 (inferred)."""
+    new = _ints("reshape", "shape", _shape_args(shape))
+    try:
+        data = x._array.reshape(new)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
+                         f"into {new}") from None
+    return result(data, (x,), RESHAPE)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes start_dim..end_dim (inclusive) into one."""
+    shape = x.shape
+    if not shape:
+        return reshape(x, 1)
+    start, end = _axis("flatten", start_dim, len(shape)), _axis("flatten", end_dim, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for shape {shape}")
+    merged = int(np.prod(shape[start:end + 1]))
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
+    """Drop length-1 axes (all of them, or the given ones, which must have length 1)."""
+    shape = x.shape
+    if axis is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    axes = {_axis("squeeze", a, len(shape))
+            for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    for a in sorted(axes):
+        if shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} has length {shape[a]}, not 1 (shape {shape})")
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    """Insert a length-1 axis at position `axis` (of the result)."""
+    shape = x.shape
+    k = _axis("unsqueeze", axis, len(shape) + 1)
+    return reshape(x, shape[:k] + (1,) + shape[k:])
+
+
+# -- transpose --------------------------------------------------------------------------
+def transpose(x: Tensor, *axes: Any) -> Tensor:
+    """Permute the axes (reverse them when none are given), like numpy's transpose."""
+    ndim = x.ndim
+    axes = _shape_args(axes)
+    if not axes:
+        axes = tuple(range(ndim))[::-1]
+    axes = _ints("transpose", "axes", axes)
+    if sorted(a % ndim if -ndim <= a < ndim else a for a in axes) != list(range(ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes "
+                         f"of shape {x.shape}")
+    axes = tuple(a % ndim for a in axes)
+    return result(x._array.transpose(axes), (x,), TRANSPOSE, axes)
+
+
+def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
+    order = list(range(x.ndim))
+    a, b = _axis("swapaxes", axis1, x.ndim), _axis("swapaxes", axis2, x.ndim)
+    order[a], order[b] = order[b], order[a]
+    return transpose(x, tuple(order))
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """`x` repeated along broadcast axes up to `shape` (a copy, so it is writable)."""
+    shape = _ints("broadcast_to", "shape", shape)
+    try:
+        data = np.array(np.broadcast_to(x._array, shape))
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return result(data, (x,), BROADCAST_TO)
+
+
+# -- indexing ---------------------------------------------------------------------------
+def _index_parts(index: Any) -> tuple[Any, bool]:
+    """The index with Tensors and ranges as arrays, and whether it is an advanced index."""
+    items = index if isinstance(index, tuple) else (index,)
+    parts, advanced = [], False
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._array
+        elif isinstance(item, range):
+            item = np.arange(item.start, item.stop, item.step)
+        if isinstance(item, (np.ndarray, list)):
+            advanced = True
+        parts.append(item)
+    return (tuple(parts) if isinstance(index, tuple) else parts[0]), advanced
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """numpy indexing: ints, slices, None, ..., boolean masks and integer arrays."""
+    index, advanced = _index_parts(index)
+    try:
+        data = x._array[index]
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+    except (TypeError, ValueError) as error:
+        raise IndexError(f"getitem: bad index {index!r} for shape {x.shape}: {error}") from None
+    return result(data, (x,), GETITEM, (index, advanced))
+
+
+def _scatter(g: np.ndarray, shape: tuple[int, ...], index: Any, advanced: bool) -> np.ndarray:
+    grad = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(grad, index, g)  # a repeated index collects every gradient sent to it
+    else:
+        grad[index] = g  # basic indexing never repeats an element
+    return grad
+
+
+def index_add(g: Any, shape: tuple[int, ...], index: Any, advanced: bool) -> Any:
+    """A zero array of `shape` with `g` added at `index`: the adjoint of indexing."""
+    if g.__class__ is Tensor:
+        return result(_scatter(g._array, shape, index, advanced), (g,), INDEX_ADD, index)
+    return _scatter(g, shape, index, advanced)
+
+
+# -- joining and padding ----------------------------------------------------------------
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape (except along `axis`) end to end."""
+    tensors = tuple(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError("concatenate: needs a non-empty sequence of Tensors")
+    first = tensors[0]
+    if not first.ndim:
+        raise ValueError("concatenate: cannot join 0-d tensors (use stack)")
+    k = _axis("concatenate", axis, first.ndim)
+    for i, t in enumerate(tensors):
+        check_dtypes("concatenate", first, t)
+        if t.ndim != first.ndim or any(
+                a != b for j, (a, b) in enumerate(zip(t.shape, first.shape)) if j != k):
+            raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, but tensor 0 has "
+                             f"shape {first.shape}; they must agree except along axis {k}")
+    edges = np.cumsum([0] + [t.shape[k] for t in tensors]).tolist()
+    pieces = tuple((slice(None),) * k + (slice(lo, hi),) for lo, hi in zip(edges, edges[1:]))
+    data = np.concatenate([t._array for t in tensors], axis=k)
+    return result(data, tensors, CONCATENATE, pieces)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    tensors = tuple(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError("stack: needs a non-empty sequence of Tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has shape "
+                             f"{tensors[0].shape}")
+    k = _axis("stack", axis, tensors[0].ndim + 1)
+    return concatenate([unsqueeze(t, k) for t in tensors], axis=k)
+
+
+def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
+    """Pad with a constant; `pad_width` as numpy's: n, (before, after) or one pair per axis."""
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit shape {x.shape}") from None
+    if widths.dtype.kind not in "iu" or (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative ints, got {pad_width!r}")
+    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    data = np.pad(x._array, widths, constant_values=value)
+    inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+    return result(data, (x,), PAD, inside)
+
+
+RESHAPE = register(
+    "reshape", "∂reshape(a)/∂a: the gradient reshaped back", engines=("Tensor",),
+    grad=lambda g, out, ctx, a: (g.reshape(a.shape),))
+TRANSPOSE = register(
+    "transpose", "∂transpose(a)/∂a: the gradient transposed back (inverse permutation)",
+    engines=("Tensor",),
+    grad=lambda g, out, axes, a: (g.transpose(tuple(np.argsort(axes).tolist())),))
+BROADCAST_TO = register(
+    "broadcast_to", "∂broadcast(a)/∂a: the gradient summed over the broadcast axes",
+    engines=("Tensor",), grad=lambda g, out, ctx, a: (sum_to(g, a.shape),))
+GETITEM = register(
+    "getitem", "∂a[i]/∂a: the gradient scattered into place i (added where i repeats)",
+    engines=("Tensor",),
+    grad=lambda g, out, ctx, a: (index_add(g, a.shape, *ctx),))
+INDEX_ADD = register(
+    "index_add", "∂(0 with g added at i)/∂g = the gradient at i", engines=("Tensor",),
+    grad=lambda g, out, index, a: (g[index],))
+CONCATENATE = register(
+    "concatenate", "∂concat(a, b, ...)/∂a: the gradient's slice where a went",
+    engines=("Tensor",), grad=lambda g, out, pieces, *inputs: tuple(g[p] for p in pieces))
+PAD = register(
+    "pad", "∂pad(a)/∂a: the gradient without the padding", engines=("Tensor",),
+    grad=lambda g, out, inside, a: (g[inside],))

@@ -1,0 +1,474 @@
+"""`Tensor`: a numpy array that remembers how it was computed.
+
+    >>> from autograd import Tensor
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True, label="x")
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+
+The elementwise ops are the very ones `Value` uses (autograd.elementwise); their rules
+run on arrays unchanged. A Tensor is float32 unless asked for float64, and the two never
+mix silently. Broadcasting follows numpy; `_accept_grad` sums a gradient back to the
+shape of the input it belongs to.
+
+In-place changes are tracked by a version counter: assigning `.data` or using `+=`,
+`-=`, `*=`, `/=` bumps `_version`. Every recorded node saves its inputs' versions, and
+backward refuses to use a tensor that changed since (its gradient would be wrong).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from autograd import elementwise as ew
+from autograd import engine
+from autograd.engine import Node
+from autograd.op import Op
+
+FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+_new = object.__new__
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in FLOAT_DTYPES:
+        raise ValueError(f"Tensor: dtype must be float32 or float64, got {dtype!r}")
+    return resolved
+
+
+def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
+          ctx: Any = None) -> Tensor:
+    """A result tensor; `parents=None` records nothing (a constant or an untracked result)."""
+    t = _new(Tensor)
+    # numpy returns a scalar, not a 0-d array, from ops on 0-d arrays
+    t._array = array if array.__class__ is np.ndarray else np.asarray(array)
+    t.grad = None
+    t.label = ""
+    t._version = 0
+    if parents is None:
+        t.parents = ()
+        t.op = None
+        t.ctx = None
+        t.requires_grad = False
+        t._saved_versions = ()
+    else:
+        t.parents = parents
+        t.op = op
+        t.ctx = ctx
+        t.requires_grad = True
+        t._saved_versions = tuple([p._version for p in parents])
+    return t
+
+
+def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
+    """The output of `op` on `inputs`: recorded iff recording and some input needs a grad."""
+    if engine._recording:
+        for t in inputs:
+            if t.requires_grad:
+                return _make(array, inputs, op, ctx)
+    return _make(array)
+
+
+def check_dtypes(name: str, a: Tensor, b: Tensor) -> None:
+    if a._array.dtype != b._array.dtype:
+        raise TypeError(f"{name}: dtype mismatch {a._array.dtype} vs {b._array.dtype}; "
+                        f"use .astype(...)")
+
+
+class Tensor(Node):
+    """An n-dimensional float array with a gradient.
+
+    `data` is a numpy array (float32 unless `dtype="float64"`); `grad` is None until a
+    backward pass, then an array of the same shape (a Tensor with create_graph=True).
+    """
+
+    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions")
+    checks_versions = True
+    __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
+                 label: str = "") -> None:
+        if isinstance(data, Tensor):
+            data = data._array
+            dtype = data.dtype if dtype is None else dtype
+        dtype = FLOAT_DTYPES["float32"] if dtype is None else _float_dtype(dtype)
+        try:
+            array = np.array(data, dtype=dtype)  # a copy: the tensor owns its memory
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"Tensor: cannot make a {dtype} array from "
+                            f"{type(data).__name__}: {error}") from None
+        self._array = array
+        self.grad = None
+        self.parents = ()
+        self.op = None
+        self.ctx = None
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+        self._version = 0
+        self._saved_versions = ()
+
+    # -- the array ----------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        return self._array
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # `t.data -= x` edits the array, then calls this setter with that same array
+        if value is not self._array:
+            value = np.asarray(value._array if isinstance(value, Tensor) else value,
+                               dtype=self._array.dtype)
+        self._array = value
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._array.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    @property
+    def size(self) -> int:
+        return self._array.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    def numpy(self) -> np.ndarray:
+        """The array itself (shared, not copied)."""
+        return self._array
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is None and not copy:
+            return self._array
+        return np.array(self._array, dtype=dtype, copy=True)
+
+    def item(self) -> float:
+        if self._array.size != 1:
+            raise ValueError(f"item: tensor has shape {self.shape}, not a single element")
+        return float(self._array.reshape(()))
+
+    def __len__(self) -> int:
+        if not self._array.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._array, separator=", ", prefix="Tensor(")
+        extra = f", dtype={self.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.op is not None:
+            extra += f", op={self.op.name!r}"
+        if self.label:
+            extra += f", label={self.label!r}"
+        return f"Tensor({body}{extra})"
+
+    def detach(self) -> Tensor:
+        """The same array (shared) as a new leaf that needs no gradient."""
+        return _make(self._array)
+
+    def astype(self, dtype: Any) -> Tensor:
+        from autograd.tensor_ops import astype
+
+        return astype(self, dtype)
+
+    # -- elementwise ops (shared with Value) --------------------------------------------
+    def _constant(self, x: Any) -> Tensor:
+        if isinstance(x, (numbers.Real, np.ndarray, np.generic, list, tuple)):
+            return _make(np.asarray(x, dtype=self._array.dtype))
+        return NotImplemented
+
+    def _binary(self, op: Op, other: Any) -> Tensor:
+        if other.__class__ is not Tensor:
+            other = self._constant(other)
+            if other is NotImplemented:
+                return NotImplemented
+        a = self._array
+        b = other._array
+        if a.dtype is not b.dtype and a.dtype != b.dtype:
+            check_dtypes(op.name, self, other)
+        try:
+            data = op.forward(a, b)
+        except ValueError:
+            raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast"
+                             ) from None
+        if engine._recording and (self.requires_grad or other.requires_grad):
+            return _make(data, (self, other), op)
+        return _make(data)
+
+    def _reflected(self, op: Op, other: Any) -> Tensor:
+        constant = self._constant(other)
+        if constant is NotImplemented:
+            return NotImplemented
+        return constant._binary(op, self)
+
+    def _unary(self, op: Op, ctx: Any = None) -> Tensor:
+        data = op.forward(self._array) if ctx is None else op.forward(self._array, ctx)
+        if engine._recording and self.requires_grad:
+            return _make(data, (self,), op, ctx)
+        return _make(data)
+
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(ew.ADD, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._reflected(ew.ADD, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(ew.SUB, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._reflected(ew.SUB, other)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(ew.MUL, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._reflected(ew.MUL, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return self._binary(ew.DIV, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._reflected(ew.DIV, other)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, numbers.Real):
+            return self._unary(ew.POW, float(exponent))
+        return self._binary(ew.POW, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return self._reflected(ew.POW, base)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return tensor_ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return tensor_ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return self._unary(ew.NEG)
+
+    def exp(self) -> Tensor:
+        return self._unary(ew.EXP)
+
+    def log(self) -> Tensor:
+        return self._unary(ew.LOG)
+
+    def sqrt(self) -> Tensor:
+        return self._unary(ew.SQRT)
+
+    def abs(self) -> Tensor:
+        return self._unary(ew.ABS)
+
+    __abs__ = abs
+
+    def sin(self) -> Tensor:
+        return self._unary(ew.SIN)
+
+    def cos(self) -> Tensor:
+        return self._unary(ew.COS)
+
+    def tanh(self) -> Tensor:
+        return self._unary(ew.TANH)
+
+    def sigmoid(self) -> Tensor:
+        return self._unary(ew.SIGMOID)
+
+    def relu(self) -> Tensor:
+        return self._unary(ew.RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        return self._unary(ew.LEAKY_RELU, float(slope))
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return self._unary(ew.ELU, float(alpha))
+
+    def softplus(self) -> Tensor:
+        return self._unary(ew.SOFTPLUS)
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        return tensor_ops.clip(self, lo, hi)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return tensor_ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return tensor_ops.log_softmax(self, axis)
+
+    # comparisons give boolean masks (no gradient); == stays identity, as for any node
+    def __lt__(self, other: Any) -> np.ndarray:
+        return self._array < _raw(other)
+
+    def __le__(self, other: Any) -> np.ndarray:
+        return self._array <= _raw(other)
+
+    def __gt__(self, other: Any) -> np.ndarray:
+        return self._array > _raw(other)
+
+    def __ge__(self, other: Any) -> np.ndarray:
+        return self._array >= _raw(other)
+
+    # -- reductions and shapes (autograd.reduce_ops, autograd.shape_ops) ----------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_ops.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_ops.min(self, axis, keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return reduce_ops.logsumexp(self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        return reduce_ops.argmax(self, axis)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return shape_ops.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return shape_ops.transpose(self, *axes)
+
+    permute = transpose
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (numpy's name)
+        return shape_ops.transpose(self)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return shape_ops.swapaxes(self, axis1, axis2)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return shape_ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        return shape_ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return shape_ops.unsqueeze(self, axis)
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        return shape_ops.pad(self, pad_width, value)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return shape_ops.getitem(self, index)
+
+    # -- in place -----------------------------------------------------------------------
+    def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
+        if self.op is not None and engine._recording:
+            raise RuntimeError(f"{name}: in-place change of a tensor computed by "
+                               f"'{self.op.name}' while recording; only leaves may be "
+                               "changed in place (or use autograd.no_grad())")
+        try:
+            ufunc(self._array, _raw(other), out=self._array, casting="same_kind")
+        except ValueError:
+            raise ValueError(f"{name}: cannot update shape {self.shape} in place with shape "
+                             f"{np.shape(_raw(other))}") from None
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", np.divide, other)
+
+    # -- what the traversal needs -------------------------------------------------------
+    def _accept_grad(self, grad: Any) -> Any:
+        shape = self._array.shape
+        if grad.__class__ is np.ndarray:
+            if grad.shape != shape:
+                grad = sum_to(grad, shape)
+            elif self.op is None:
+                grad = grad.copy()  # a leaf owns its .grad: ops may hand one array to many
+        elif grad.__class__ is Tensor:
+            return grad if grad._array.shape == shape else sum_to(grad, shape)
+        else:  # numpy gives scalars, not 0-d arrays, from ops on 0-d arrays
+            grad = np.asarray(grad, dtype=self._array.dtype)
+            if grad.shape != shape:
+                grad = sum_to(grad, shape)
+        if engine._recording:  # create_graph: constants become (constant) nodes
+            return _make(grad)
+        return grad
+
+    def _seed_grad(self, gradient: Any) -> Any:
+        shape = self._array.shape
+        if gradient is None:
+            if self._array.size != 1:
+                raise ValueError(f"backward: output has shape {shape}; pass gradient= of "
+                                 "that shape or reduce to a scalar")
+            return np.ones(shape, dtype=self._array.dtype)
+        if gradient.__class__ is Tensor:
+            if gradient.shape != shape:
+                raise ValueError(f"backward: gradient has shape {gradient.shape} but the "
+                                 f"output has shape {shape}")
+            return gradient
+        seed = np.asarray(gradient, dtype=self._array.dtype)
+        if seed.shape != shape:
+            raise ValueError(f"backward: gradient has shape {seed.shape} but the output has "
+                             f"shape {shape}")
+        return seed
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        if create_graph and gradient.__class__ is not Tensor:
+            gradient = _make(self._seed_grad(gradient))  # so every .grad is a Tensor
+        elif not create_graph and gradient.__class__ is Tensor:
+            gradient = gradient._array  # a plain pass runs on arrays
+        super().backward(gradient, create_graph)
+
+    def _zero_like_grad(self) -> np.ndarray:
+        return np.zeros_like(self._array)
+
+    def _check_versions(self) -> None:
+        name = self.op.name
+        if self._version:
+            raise RuntimeError(f"the output of '{name}' was modified in place after it was "
+                               f"computed (version 0 -> {self._version})")
+        for parent, saved in zip(self.parents, self._saved_versions):
+            if parent._version != saved:
+                which = f"'{parent.label}' " if parent.label else ""
+                raise RuntimeError(
+                    f"a tensor used by '{name}' was modified in place after it was used "
+                    f"(version {saved} -> {parent._version}): tensor {which}of shape "
+                    f"{parent.shape}")
+
+
+def _raw(x: Any) -> Any:
+    return x._array if x.__class__ is Tensor else x
+
+
+def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum an array or Tensor `grad` over its broadcast dimensions down to `shape`."""
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(f"gradient of shape {grad.shape} cannot reduce to shape {shape}")
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+# the op modules build on Tensor, so they are imported once it exists
+from autograd import reduce_ops, shape_ops, tensor_ops  # noqa: E402

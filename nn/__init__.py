@@ -1,0 +1,34 @@
+"""chainrule.nn: layers, losses, optimizers, data and training built on `autograd`."""
+
+from nn import init, optim
+from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.data import DataLoader, Standardizer, train_val_split
+from nn.datasets import load_mnist, load_mnist_sample
+from nn.diagnostics import activation_stats, gradient_norms
+from nn.io import load, save
+from nn.layers import Dropout, Flatten, Linear, Sequential, mlp
+from nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+    quadratic_cost,
+)
+from nn.module import MODULE_TYPES, Module, register_module
+from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
+from nn.scalar import MLP, Layer, Neuron
+from nn.scalar_view import ScalarView
+from nn.train import History, accuracy, evaluate, fit
+
+__all__ = [
+    "ELU", "MLP", "MODULE_TYPES", "SGD", "Adam", "CosineAnnealingLR", "DataLoader", "Dropout",
+    "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
+    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardizer", "StepLR", "Tanh",
+    "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
+    "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",
+    "quadratic_cost", "register_module", "save", "train_val_split",
+]

@@ -1,0 +1,173 @@
+"""MNIST and datasets laid out like it (Fashion-MNIST, KMNIST): find, download, load.
+
+`load_mnist` looks for the four IDX files in `root`, then in the folder named by the
+environment variable CHAINRULE_DATA, then in the user cache, and downloads them into `root`
+(or the cache) only if none of these holds them. `load_mnist_sample` needs no files at all:
+it reads 5,000 real MNIST digits shipped inside the package.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nn.datasets import fetch
+from nn.datasets.idx import DatasetError, PathLike, read_idx
+
+ENV_VAR = "CHAINRULE_DATA"
+
+# Dataset field -> standard file name (without ".gz"), shared by MNIST, Fashion-MNIST, KMNIST
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+# the official md5 checksums of the uncompressed MNIST files
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+
+SAMPLE_FILE = "mnist_sample.npz"
+SAMPLE_TEST_PER_DIGIT = 100  # of the 500 per digit; the other 400 are for training
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Dataset:
+    """Images as uint8 arrays (n, height, width), labels as uint8 arrays (n,)."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str  # where the data came from: a folder, a download, the shipped sample
+
+    def __repr__(self) -> str:  # the default would print every pixel
+        return (f"Dataset(train_images={self.train_images.shape}, "
+                f"test_images={self.test_images.shape}, source={self.source!r})")
+
+
+def as_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images (n, ...) -> float32 rows (n, pixels) scaled to [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim < 2:
+        raise TypeError(f"as_float expects uint8 images of shape (n, ...), got "
+                        f"{images.dtype} of shape {images.shape}")
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+def cache_dir() -> Path:
+    """Where downloads go by default: $XDG_CACHE_HOME/chainrule, else ~/.cache/chainrule."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "chainrule"
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _check_split(images: Path, labels: Path, arrays: dict, split: str) -> None:
+    x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    if x.ndim != 3 or x.dtype != np.uint8:
+        raise DatasetError(f"{images.name}: expected uint8 images of shape (n, height, width), "
+                           f"found {x.dtype} of shape {x.shape}")
+    if y.ndim != 1 or y.dtype != np.uint8:
+        raise DatasetError(f"{labels.name}: expected uint8 labels of shape (n,), "
+                           f"found {y.dtype} of shape {y.shape}")
+    if len(x) != len(y):
+        raise DatasetError(f"{images.name} holds {len(x)} images but {labels.name} holds "
+                           f"{len(y)} labels")
+
+
+def load_idx_dataset(folder: PathLike, source: str | None = None) -> Dataset:
+    """Load the four standard IDX files (each gzip-compressed or not) from `folder`."""
+    folder = Path(folder)
+    paths = {field: _find_file(folder, stem) for field, stem in IDX_FILES.items()}
+    missing = [IDX_FILES[field] for field, path in paths.items() if path is None]
+    if missing:
+        raise DatasetError(f"{folder}: missing {', '.join(missing)} (with or without .gz)")
+    arrays = {field: read_idx(path) for field, path in paths.items()}
+    for split in ("train", "test"):
+        _check_split(paths[f"{split}_images"], paths[f"{split}_labels"], arrays, split)
+    return Dataset(**arrays, source=source or str(folder))
+
+
+def _search_folders(root: PathLike | None) -> list[Path]:
+    """Folders to look in, in order; `root` and CHAINRULE_DATA may also be parents of mnist/."""
+    bases = [Path(root)] if root is not None else []
+    if os.environ.get(ENV_VAR):
+        bases.append(Path(os.environ[ENV_VAR]))
+    return [folder for base in bases for folder in (base, base / "mnist")] + [
+        cache_dir() / "mnist"]
+
+
+def _not_found(searched: list[Path]) -> str:
+    files = ", ".join(stem + ".gz" for stem in IDX_FILES.values())
+    folders = "\n".join(f"  {folder}" for folder in searched)
+    return (f"MNIST not found. Searched:\n{folders}\nPut {files} (gzip-compressed or not) in "
+            f"one of these folders, or set the environment variable {ENV_VAR} to the folder "
+            "holding them (or to its parent containing mnist/). For 5,000 digits that need no "
+            "files, use load_mnist_sample().")
+
+
+def load_mnist(root: PathLike | None = None, download: bool = True,
+               progress: bool = True) -> Dataset:
+    """Load MNIST: 60,000 training and 10,000 test digits, uint8 images (n, 28, 28).
+
+    Searches `root`, then $CHAINRULE_DATA, then the user cache (see `cache_dir`), each for
+    the four standard files. If none holds them all and `download` is true, downloads the
+    missing ones into `root` (or the cache), checking the official md5 of each.
+    """
+    searched = _search_folders(root)
+    for folder in searched:
+        if all(_find_file(folder, stem) for stem in IDX_FILES.values()):
+            return load_idx_dataset(folder)
+    if not download:
+        raise DatasetError(_not_found(searched) + " (download=False)")
+    destination = Path(root) if root is not None else cache_dir() / "mnist"
+    mirrors_used = set()
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+        for stem, md5 in MNIST_MD5.items():
+            if _find_file(destination, stem) is None:
+                mirrors_used.add(fetch.download(stem + ".gz", destination, md5,
+                                                MNIST_MIRRORS, progress))
+    except (DatasetError, OSError) as error:
+        raise DatasetError(f"{_not_found(searched)}\nDownloading into {destination} failed: "
+                           f"{error}") from None
+    source = f"{destination} (downloaded from {', '.join(sorted(mirrors_used))})"
+    return load_idx_dataset(destination, source=source)
+
+
+def load_mnist_sample() -> Dataset:
+    """5,000 real MNIST training digits shipped with chainrule, split 4,000 / 1,000.
+
+    The sample holds the first 500 of each digit in the MNIST training set. For each digit,
+    the first 400 (in MNIST order) are for training and the last 100 for testing; each split
+    cycles through the digits 0, 1, ..., 9, so any 10 consecutive examples hold one of each.
+    """
+    resource = importlib.resources.files(__package__) / SAMPLE_FILE
+    with resource.open("rb") as file, np.load(file, allow_pickle=False) as npz:
+        images, labels = npz["images"], npz["labels"]
+    # rows are digits, columns the order within each digit
+    by_digit = np.stack([np.flatnonzero(labels == digit) for digit in range(10)])
+    train, test = np.split(by_digit, [by_digit.shape[1] - SAMPLE_TEST_PER_DIGIT], axis=1)
+    train, test = train.T.ravel(), test.T.ravel()
+    return Dataset(images[train], labels[train], images[test], labels[test],
+                   source=f"MNIST sample shipped with chainrule ({resource})")

@@ -1,0 +1,94 @@
+"""Weight initialisers. Every random draw goes through a `numpy.random.Generator`.
+
+A weight of shape (out, in) — or (out, in, kh, kw) for a convolution — has
+fan_in = in·kh·kw (inputs feeding one unit) and fan_out = out·kh·kw. The schemes keep
+the variance of the signal roughly constant from layer to layer:
+
+- gaussian_fan_in: N(0, 1/fan_in)              (LeCun; Nielsen's "improved" init)
+- xavier_normal:   N(0, 2/(fan_in + fan_out))   (Glorot and Bengio, for tanh/sigmoid)
+- xavier_uniform:  U(±√(6/(fan_in + fan_out)))
+- he_normal:       N(0, 2/fan_in)               (He et al., for ReLU)
+- he_uniform:      U(±√(6/fan_in))
+- normal:          N(0, 1)   uniform: U(-1, 1) (micrograd's)   zeros
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+def make_rng(seed: int | None = None, rng: np.random.Generator | None = None
+             ) -> np.random.Generator:
+    """The generator to draw from: `rng` if given, else a fresh one seeded with `seed`."""
+    if rng is not None and seed is not None:
+        raise ValueError("give either seed= or rng=, not both")
+    return rng if rng is not None else np.random.default_rng(seed)
+
+
+def fans(shape: Shape) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
+    if len(shape) < 2:
+        raise ValueError(f"fans: a weight needs at least 2 dimensions, got shape {shape}")
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def zeros(shape: Shape, rng: np.random.Generator | None = None) -> np.ndarray:
+    return np.zeros(shape)
+
+
+def normal(shape: Shape, rng: np.random.Generator, std: float = 1.0) -> np.ndarray:
+    return rng.normal(0.0, std, size=shape)
+
+
+def uniform(shape: Shape, rng: np.random.Generator, low: float = -1.0, high: float = 1.0
+            ) -> np.ndarray:
+    return rng.uniform(low, high, size=shape)
+
+
+def gaussian_fan_in(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    return normal(shape, rng, std=math.sqrt(1.0 / fans(shape)[0]))
+
+
+def xavier_normal(shape: Shape, rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
+    fan_in, fan_out = fans(shape)
+    return normal(shape, rng, std=gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def xavier_uniform(shape: Shape, rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
+    fan_in, fan_out = fans(shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform(shape, rng, -bound, bound)
+
+
+def he_normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    return normal(shape, rng, std=math.sqrt(2.0 / fans(shape)[0]))
+
+
+def he_uniform(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    bound = math.sqrt(6.0 / fans(shape)[0])
+    return uniform(shape, rng, -bound, bound)
+
+
+INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
+    "zeros": zeros,
+    "normal": normal,
+    "uniform": uniform,
+    "gaussian_fan_in": gaussian_fan_in,
+    "xavier_normal": xavier_normal,
+    "xavier_uniform": xavier_uniform,
+    "he_normal": he_normal,
+    "he_uniform": he_uniform,
+}
+
+
+def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """Draw a float64 array of `shape` with the scheme called `name`."""
+    if name not in INITIALIZERS:
+        raise ValueError(f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)}")
+    return INITIALIZERS[name](tuple(shape), rng)

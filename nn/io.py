@@ -1,0 +1,142 @@
+"""Save and load models: one .npz of named arrays plus the architecture as JSON.
+
+The architecture is stored as UTF-8 bytes (a uint8 array), never pickled, and files are
+read with `allow_pickle=False`: loading a file cannot run code. Writes go to a temporary
+file in the same directory that replaces the target only once complete, so a failure
+leaves the old file (or none), never half of a new one.
+
+A model is rebuilt from the registry of module types (`nn.module.register_module`): each
+node of the architecture names its type, its `config()` and its children.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from nn.module import MODULE_TYPES, Module
+
+FORMAT = "chainrule-nn/1"
+_FORMAT_KEY = "__format__"
+_ARCH_KEY = "__architecture__"
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Call `write(file)` on a temporary file, then move it onto `path` in one step."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path),
+                                suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def architecture(model: Module) -> dict[str, Any]:
+    """The model as a tree of {"type", "config", "children"} (walked with a stack)."""
+    def describe(module: Module) -> dict[str, Any]:
+        name = type(module).__name__
+        if MODULE_TYPES.get(name) is not type(module):
+            raise TypeError(f"cannot save a {name}: register its class with "
+                            "@nn.register_module (and give it a config())")
+        return {"type": name, "config": module.config(), "children": []}
+
+    root = describe(model)
+    stack = [(model, root)]
+    while stack:
+        module, node = stack.pop()
+        for child in module.architecture_children():
+            child_node = describe(child)
+            node["children"].append(child_node)
+            stack.append((child, child_node))
+    return root
+
+
+def build(arch: dict[str, Any]) -> Module:
+    """Construct the (freshly initialised) model an architecture tree describes."""
+    order = []  # (node, index of parent) in pre-order: parents before their children
+    stack: list[tuple[Any, int]] = [(arch, -1)]
+    while stack:
+        node, parent = stack.pop()
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            raise ValueError(f"architecture: expected a {{'type': ...}} node, got {node!r:.80}")
+        if node["type"] not in MODULE_TYPES:
+            raise ValueError(f"architecture: unknown module type {node['type']!r}; known: "
+                             f"{sorted(MODULE_TYPES)}")
+        order.append((node, parent))
+        stack.extend((child, len(order) - 1) for child in reversed(node.get("children", [])))
+    children: list[list[Module]] = [[] for _ in order]
+    built: Module | None = None
+    for i in range(len(order) - 1, -1, -1):  # children are built before their parents
+        node, parent = order[i]
+        cls = MODULE_TYPES[node["type"]]
+        try:
+            built = cls.from_config(node.get("config", {}), children[i][::-1])
+        except TypeError as error:
+            raise ValueError(f"architecture: cannot build {node['type']} from config "
+                             f"{node.get('config')}: {error}") from None
+        if parent >= 0:
+            children[parent].append(built)
+    assert built is not None
+    return built
+
+
+def save(model: Module, path: str | os.PathLike) -> None:
+    """Write the model's architecture and parameters to `path` (an .npz file), atomically."""
+    arrays = model.state_dict()
+    reserved = [k for k in arrays if k.startswith("__")]
+    if reserved:
+        raise ValueError(f"save: parameter names {reserved} clash with the file's own keys")
+    text = json.dumps(architecture(model))
+    arrays[_ARCH_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    arrays[_FORMAT_KEY] = np.frombuffer(FORMAT.encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda file: np.savez(file, **arrays))
+
+
+def _text(array: np.ndarray) -> str:
+    return array.astype(np.uint8).tobytes().decode("utf-8")
+
+
+def load(path: str | os.PathLike, model: Module | None = None) -> Module:
+    """Rebuild the model saved at `path`; or, given `model`, load the weights into it.
+
+    Raises ValueError naming the file when it is not a chainrule model (corrupt, foreign,
+    pickled) or when its arrays do not fit the model (missing, extra or mis-shaped keys).
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        if file.read(4) != b"PK\x03\x04":  # numpy would guess at other formats
+            raise ValueError(f"{path}: not a chainrule model file (not an .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as error:  # a damaged zip or member: all mean "not our file"
+        raise ValueError(f"{path}: not a readable chainrule model file "
+                         f"({type(error).__name__}: {error})") from None
+    if _FORMAT_KEY not in arrays or _ARCH_KEY not in arrays:
+        raise ValueError(f"{path}: not a chainrule model file (no {_FORMAT_KEY} entry)")
+    try:
+        file_format = _text(arrays.pop(_FORMAT_KEY))
+        arch = json.loads(_text(arrays.pop(_ARCH_KEY)))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path}: the architecture entry is corrupt ({error})") from None
+    if file_format != FORMAT:
+        raise ValueError(f"{path}: format {file_format!r} is not {FORMAT!r}")
+    try:
+        if model is None:
+            model = build(arch)
+        model.load_state_dict(arrays)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return model

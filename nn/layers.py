@@ -1,0 +1,172 @@
+"""Vectorised layers on `Tensor`s: Linear, Sequential, Flatten, Dropout, and `mlp`.
+
+Every layer also has `forward_values`, its forward on one example through scalar Values,
+so `model.to_scalar()` shows the very network that trains on batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, Value, linear
+from nn.activations import ACTIVATION_MODULES
+from nn.init import initialize, make_rng
+from nn.module import Module, register_module
+
+
+def as_tensor(x: Any, dtype: Any) -> Tensor:
+    """`x` itself if it is a Tensor, else a constant Tensor of `dtype`."""
+    return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
+
+
+@register_module
+class Linear(Module):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch.
+
+    W is drawn with the initialiser `init` (see `nn.init`); b starts at zero. Give `seed`
+    or `rng` for a reproducible draw.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str = "xavier_uniform", dtype: str = "float32",
+                 seed: int | None = None, rng: np.random.Generator | None = None) -> None:
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.init, self.dtype = init, str(np.dtype(dtype))
+        weight = initialize(init, (self.out_features, self.in_features), make_rng(seed, rng))
+        self.weight = Tensor(weight, dtype=self.dtype, requires_grad=True, label="weight")
+        self.bias = (Tensor(np.zeros(self.out_features), dtype=self.dtype, requires_grad=True,
+                            label="bias") if bias else None)
+
+    def forward(self, x: Any) -> Tensor:
+        return linear(as_tensor(x, self.dtype), self.weight, self.bias)
+
+    def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
+        if x.shape != (self.in_features,):
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): one example "
+                             f"must have shape ({self.in_features},), got {x.shape}")
+        weight = values(self.weight)
+        bias = values(self.bias) if self.bias is not None else None
+        out = np.empty(self.out_features, dtype=object)
+        for j in range(self.out_features):
+            total = Value.dot(weight[j], x)
+            out[j] = total if bias is None else total + bias[j]
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "init": self.init, "dtype": self.dtype}
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features} -> {self.out_features}" + (
+            "" if self.bias is not None else ", bias=False")
+
+
+@register_module
+class Sequential(Module):
+    """Layers applied one after the other; parameters are named "0.weight", "1.bias", ..."""
+
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, "
+                                "not a Module")
+        self.layers = list(layers)
+
+    def _children(self) -> Iterator[tuple[str, Any]]:
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward_values(x, values)
+        return x
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], children: list[Module]) -> Module:
+        return cls(*children)
+
+    def architecture_children(self) -> list[Module]:
+        return list(self.layers)
+
+
+@register_module
+class Flatten(Module):
+    """(n, d1, d2, ...) -> (n, d1·d2·...): keeps the batch axis, joins the rest."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.reshape(x.shape[0], -1)
+
+    def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
+        return x.reshape(-1)
+
+
+@register_module
+class Dropout(Module):
+    """Zero each input with probability p while training, scaling the rest by 1/(1-p).
+
+    This "inverted" dropout keeps the expected activation unchanged, so evaluation mode
+    simply passes the input through. Masks come from a seedable generator.
+    """
+
+    def __init__(self, p: float = 0.5, seed: int | None = None,
+                 rng: np.random.Generator | None = None) -> None:
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self._rng = make_rng(seed, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = self._rng.random(x.shape) >= self.p
+        return x * (keep / (1.0 - self.p)).astype(x.dtype)
+
+    def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
+        if self.training and self.p > 0.0:
+            raise ValueError("Dropout in training mode has no fixed scalar graph; "
+                             "call model.eval() before to_scalar()")
+        return x
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+
+def mlp(nin: int, nouts: Sequence[int], activation: str = "relu",
+        output_activation: str | None = None, init: str = "xavier_uniform",
+        dtype: str = "float32", seed: int | None = None,
+        rng: np.random.Generator | None = None) -> Sequential:
+    """A Tensor MLP: Linear layers of sizes `nouts`, `activation` between them.
+
+    `mlp(784, [16, 16, 10], "sigmoid")` is the network of Nielsen's book. The scalar
+    `nn.MLP(nin, nouts)` is the same network one Value at a time; `to_scalar()` on this
+    one builds that Value graph from these very weights.
+    """
+    for name in (activation, output_activation):
+        if name is not None and name not in ACTIVATION_MODULES:
+            raise ValueError(f"mlp: unknown activation {name!r}; choose one of "
+                             f"{sorted(ACTIVATION_MODULES)}")
+    rng = make_rng(seed, rng)
+    sizes = [nin, *nouts]
+    layers: list[Module] = []
+    for i in range(len(nouts)):
+        layers.append(Linear(sizes[i], sizes[i + 1], init=init, dtype=dtype, rng=rng))
+        act = activation if i < len(nouts) - 1 else output_activation
+        if act is not None:
+            layers.append(ACTIVATION_MODULES[act]())
+    return Sequential(*layers)

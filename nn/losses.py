@@ -1,0 +1,174 @@
+"""Loss functions and weight penalties.
+
+Each loss takes predictions and targets and a `reduction`: "mean" (the default), "sum"
+or "none" (one loss per element). Predictions are a Tensor, or — for the scalar demos —
+a Value or a sequence of Values; targets are arrays, numbers or Tensors (constants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import reduce
+from operator import add
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, Value
+from autograd import cross_entropy as _fused_cross_entropy
+from autograd.nn_ops import _check_labels as check_labels  # one rule for both engines
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _is_values(x: Any) -> bool:
+    if isinstance(x, Value):
+        return True
+    if isinstance(x, (list, tuple, np.ndarray)) and len(x) > 0:
+        first = np.asarray(x, dtype=object).flat[0]
+        return isinstance(first, Value)
+    return False
+
+
+def _flat_values(x: Any) -> list[Value]:
+    return [x] if isinstance(x, Value) else list(np.asarray(x, dtype=object).flat)
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(name: str, per_item: Any, reduction: str) -> Any:
+    _check_reduction(name, reduction)
+    if isinstance(per_item, list):  # Values
+        if reduction == "none":
+            return per_item
+        total = Value.sum(per_item)
+        return total / len(per_item) if reduction == "mean" else total
+    if reduction == "none":
+        return per_item
+    return per_item.mean() if reduction == "mean" else per_item.sum()
+
+
+def _pairs(name: str, pred: Any, target: Any) -> tuple[Any, Any]:
+    """Predictions and targets with matching shapes (a mismatch would broadcast silently)."""
+    if _is_values(pred):
+        preds = _flat_values(pred)
+        targets = np.asarray(target, dtype=np.float64).reshape(-1)
+        if len(targets) != len(preds):
+            raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets")
+        return preds, [float(t) for t in targets]
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"{name}: predictions must be a Tensor or Values, "
+                        f"got {type(pred).__name__}")
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if target_data.shape != pred.shape:
+        raise ValueError(f"{name}: predictions have shape {pred.shape} but targets have "
+                         f"shape {target_data.shape}")
+    return pred, Tensor(target_data, dtype=pred.dtype)
+
+
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """(pred - target)², averaged over every element by default."""
+    pred, target = _pairs("mse_loss", pred, target)
+    if isinstance(pred, list):
+        return _reduce("mse_loss", [(p - t) ** 2 for p, t in zip(pred, target)], reduction)
+    return _reduce("mse_loss", (pred - target) ** 2, reduction)
+
+
+def quadratic_cost(pred: Any, target: Any) -> Any:
+    """C = 1/(2n) Σₓ ‖y(x) - a(x)‖², n examples along the first axis (Nielsen's cost)."""
+    shape = pred.shape if isinstance(pred, Tensor) else np.asarray(pred, dtype=object).shape
+    n = shape[0] if shape else 1
+    pred, target = _pairs("quadratic_cost", pred, target)
+    if isinstance(pred, list):
+        return Value.sum([(p - t) ** 2 for p, t in zip(pred, target)]) / (2 * n)
+    return ((pred - target) ** 2).sum() / (2 * n)
+
+
+def _clipped(p: Value, eps: float) -> Value:
+    # like Tensor.clip: outside [eps, 1 - eps] the value is a constant, with no gradient
+    return p if eps <= p.data <= 1.0 - eps else Value(min(max(p.data, eps), 1.0 - eps))
+
+
+def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
+                         eps: float = 1e-7) -> Any:
+    """-[t log p + (1-t) log(1-p)] on probabilities p, clipped to [eps, 1-eps].
+
+    The clip keeps log away from 0. For raw scores, `binary_cross_entropy_with_logits`
+    is exact and stable without it.
+    """
+    prob, target = _pairs("binary_cross_entropy", prob, target)
+    if isinstance(prob, list):
+        per = []
+        for p, t in zip(prob, target):
+            p = _clipped(p, eps)
+            per.append(-(t * p.log() + (1.0 - t) * (1.0 - p).log()))
+        return _reduce("binary_cross_entropy", per, reduction)
+    p = prob.clip(eps, 1.0 - eps)
+    per = -(target * p.log() + (1.0 - target) * (1.0 - p).log())
+    return _reduce("binary_cross_entropy", per, reduction)
+
+
+def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> Any:
+    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z."""
+    logit, target = _pairs("binary_cross_entropy_with_logits", logit, target)
+    if isinstance(logit, list):
+        per = [z.softplus() - t * z for z, t in zip(logit, target)]
+        return _reduce("binary_cross_entropy_with_logits", per, reduction)
+    return _reduce("binary_cross_entropy_with_logits", logit.softplus() - target * logit,
+                   reduction)
+
+
+def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
+    """Softmax cross-entropy: logsumexp(z) - z[label] for each row of logits (n, classes).
+
+    Computed as one fused, stable node on Tensors. On Values, `logits` is a sequence of
+    rows (one row — one example — is fine too).
+    """
+    _check_reduction("cross_entropy", reduction)
+    if _is_values(logits):
+        rows = np.asarray(logits, dtype=object)
+        rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
+        labels = check_labels(np.atleast_1d(labels), *rows.shape)
+        per = []
+        for row, label in zip(rows, labels):
+            shift = max(v.data for v in row)  # a constant: keeps exp from overflowing
+            log_total = Value.sum([(v - shift).exp() for v in row]).log() + shift
+            per.append(log_total - row[label])
+        return _reduce("cross_entropy", per, reduction)
+    return _fused_cross_entropy(logits, labels, reduction=reduction)
+
+
+def hinge_loss(score: Any, label: Any, reduction: str = "mean") -> Any:
+    """max(0, 1 - y·s) for labels y = ±1: the max-margin loss of micrograd's demo."""
+    score, label = _pairs("hinge_loss", score, label)
+    label_data = np.asarray(label if isinstance(label, list) else label.data)
+    if not np.isin(label_data, (-1.0, 1.0)).all():
+        raise ValueError("hinge_loss: labels must be -1 or +1")
+    if isinstance(score, list):
+        return _reduce("hinge_loss", [(1.0 - y * s).relu() for s, y in zip(score, label)],
+                       reduction)
+    return _reduce("hinge_loss", (1.0 - label * score).relu(), reduction)
+
+
+def _penalty(name: str, params: Sequence[Any], term: Any) -> Any:
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name}: no parameters given")
+    if all(isinstance(p, Value) for p in params):
+        return Value.sum([term(p) for p in params])
+    if all(isinstance(p, Tensor) for p in params):
+        return reduce(add, [term(p).sum() for p in params])
+    raise TypeError(f"{name}: parameters must be all Values or all Tensors")
+
+
+def l1_penalty(params: Sequence[Any]) -> Any:
+    """Σ|w| over every parameter (multiply by a strength λ and add to the loss)."""
+    return _penalty("l1_penalty", params, lambda p: p.abs())
+
+
+def l2_penalty(params: Sequence[Any]) -> Any:
+    """Σw² over every parameter (multiply by a strength λ and add to the loss)."""
+    return _penalty("l2_penalty", params, lambda p: p * p)

@@ -1,0 +1,219 @@
+"""`Module`: the base of every layer and model.
+
+A module's parameters and submodules are discovered from its attributes, in the order
+they were assigned: a Module, a Value, a Tensor that requires grad, or a list/tuple of
+these. Nothing is registered by hand and nothing needs `super().__init__()` except the
+`training` flag. Trees of modules are walked with an explicit stack, never recursively.
+
+Every module type that `nn.load` can rebuild is registered with `@register_module` and
+describes its constructor arguments in `config()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from autograd import Node, Value
+
+MODULE_TYPES: dict[str, type[Module]] = {}  # name -> class, for nn.load
+
+
+def register_module(cls: type[Module]) -> type[Module]:
+    """Class decorator: make `cls` rebuildable by `nn.load` from its `config()`."""
+    name = cls.__name__
+    if name in MODULE_TYPES and MODULE_TYPES[name] is not cls:
+        raise ValueError(f"a module type named {name!r} is already registered")
+    MODULE_TYPES[name] = cls
+    return cls
+
+
+def _is_parameter(obj: Any) -> bool:
+    return isinstance(obj, Value) or (isinstance(obj, Node) and obj.requires_grad)
+
+
+def clear_grad(p: Node) -> None:
+    """Forget a parameter's gradient: None for a Tensor, 0.0 for a Value."""
+    p.grad = 0.0 if isinstance(p, Value) else None
+
+
+class Module:
+    """Base class: parameters, submodules, train/eval mode, state dicts and hooks."""
+
+    training = True
+    _expand_repr = True  # False: the repr shows one line instead of every child
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any) -> Any:
+        out = self.forward(*args)
+        for hook in self.__dict__.get("_forward_hooks", {}).values():
+            hook(self, args, out)
+        return out
+
+    def forward_values(self, x: np.ndarray, values: Callable[[Node], np.ndarray]) -> np.ndarray:
+        """The forward on one example as Values (see `nn.scalar_view`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no scalar (Value) version")
+
+    def to_scalar(self) -> Any:
+        """A `ScalarView`: this model on one example, one Value per weight."""
+        from nn.scalar_view import ScalarView  # the view builds on Module
+
+        return ScalarView(self)
+
+    # -- structure ------------------------------------------------------------------
+    def _children(self) -> Iterator[tuple[str, Any]]:
+        """(name, member) for each submodule or parameter, in assignment order."""
+        for name, obj in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(obj, Module) or _is_parameter(obj):
+                yield name, obj
+            elif isinstance(obj, (list, tuple)) and obj and all(
+                    isinstance(o, Module) or _is_parameter(o) for o in obj):
+                for i, o in enumerate(obj):
+                    yield f"{name}.{i}", o
+
+    def named_modules(self) -> Iterator[tuple[str, Module]]:
+        """("", self) then every submodule with its dotted name, depth first."""
+        stack: list[tuple[str, Module]] = [("", self)]
+        seen: set[int] = set()
+        while stack:
+            prefix, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield prefix, module
+            children = [(f"{prefix}.{n}" if prefix else n, c)
+                        for n, c in module._children() if isinstance(c, Module)]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self) -> Iterator[tuple[str, Node]]:
+        """Every parameter once, named by its path ("0.weight", "layers.1.neurons.0.b")."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Any]] = [("", self)]  # members in assignment order, depth first
+        while stack:
+            name, obj = stack.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, Module):
+                stack.extend((f"{name}.{n}" if name else n, c)
+                             for n, c in reversed(list(obj._children())))
+            else:
+                yield name, obj
+
+    def parameters(self) -> list[Node]:
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        return sum(int(np.size(p.data)) for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (None for Tensors, 0.0 for Values)."""
+        for p in self.parameters():
+            clear_grad(p)
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and all submodules to training (or evaluation) mode."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    # -- hooks ----------------------------------------------------------------------
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], None]) -> Callable:
+        """Call `hook(module, inputs, output)` after each forward; returns a remover."""
+        hooks = self.__dict__.setdefault("_forward_hooks", {})
+        key = object()
+        hooks[key] = hook
+        return lambda: hooks.pop(key, None)
+
+    # -- state ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter as a numpy array, keyed by name."""
+        return {name: np.array(p.data) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+        """Copy arrays into the parameters, in place.
+
+        With `strict` (the default) a missing key, an unexpected key or a shape that
+        differs raises ValueError naming every such key; nothing is changed then.
+        Without it, only the keys present in both with the right shape are loaded.
+        """
+        params = dict(self.named_parameters())
+        problems = []
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing:
+            problems.append(f"missing keys {missing}")
+        if unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        arrays = {}
+        for name in params.keys() & state.keys():
+            array = np.asarray(state[name])
+            expected = np.shape(params[name].data)
+            if array.shape != expected:
+                problems.append(f"{name!r} has shape {array.shape}, the model expects {expected}")
+            elif not np.issubdtype(array.dtype, np.number):
+                problems.append(f"{name!r} has non-numeric dtype {array.dtype}")
+            else:
+                arrays[name] = array
+        if strict and problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: "
+                             + "; ".join(problems))
+        for name, array in arrays.items():
+            p = params[name]
+            if isinstance(p, Value):
+                p.data = float(array)
+            else:  # a new array: bumps the version, so stale graphs refuse backward
+                p.data = np.array(array, dtype=p.data.dtype)
+
+    # -- rebuilding (nn.save / nn.load) ---------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, as JSON-friendly values."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], children: list[Module]) -> Module:
+        """Rebuild from `config()`; containers also receive their rebuilt children."""
+        return cls(**config)
+
+    def architecture_children(self) -> list[Module]:
+        """The submodules `from_config` needs (only containers have any)."""
+        return []
+
+    # -- printing -------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+
+    def __repr__(self) -> str:
+        lines: list[str] = []
+        # entries: (name, module, depth) to open, or (None, closing text, depth)
+        stack: list[tuple[Any, Any, int]] = [("", self, 0)]
+        while stack:
+            name, item, depth = stack.pop()
+            pad = "  " * depth
+            if name is None:
+                lines.append(pad + item)
+                continue
+            label = f"({name}): " if name else ""
+            count = item.num_parameters()
+            note = f"  # {count:,} parameters" if count else ""
+            subs = [(n, c) for n, c in item._children() if isinstance(c, Module)]
+            head = f"{pad}{label}{type(item).__name__}({item.extra_repr()}"
+            if subs and item._expand_repr:
+                lines.append(head + note)
+                stack.append((None, ")", depth))
+                stack.extend((n, c, depth + 1) for n, c in reversed(subs))
+            else:
+                lines.append(head + ")" + note)
+        return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""The training loop: `fit` runs epochs of mini-batch updates and records a `History`.
+
+Per epoch: shuffle and batch the training data, step the optimizer after each batch,
+then measure the validation loss and accuracy. With `patience`, training stops once the
+validation loss has not improved for that many epochs. Either way the model ends with
+the weights of its best epoch (lowest validation loss, or training loss without
+validation data) — also when Ctrl-C interrupts training, which stops cleanly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+from nn.data import DataLoader
+from nn.io import atomic_write
+from nn.module import Module
+from nn.optim import LRScheduler, Optimizer
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:  # the progress bar is optional
+    tqdm = None
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def accuracy(outputs: Any, targets: Any, threshold: float = 0.5) -> float:
+    """The fraction of examples classified correctly.
+
+    Several outputs per example: the class is the argmax (targets are class indices or
+    one-hot rows). One output: with ±1 targets its sign is the class (a score, as the
+    hinge loss uses); with 0/1 targets, output > threshold (0.5 for probabilities, 0 for
+    logits).
+    """
+    outputs = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
+    targets = np.asarray(targets)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        predicted = outputs.argmax(axis=1)
+        labels = targets.argmax(axis=1) if targets.ndim == 2 else targets
+    else:
+        outputs, labels = outputs.reshape(-1), targets.reshape(-1)
+        if np.isin(labels, (-1, 1)).all() and (labels == -1).any():
+            predicted = np.where(outputs > 0, 1, -1)
+        else:
+            predicted = (outputs > threshold).astype(labels.dtype)
+    if predicted.shape != labels.shape:
+        raise ValueError(f"accuracy: {predicted.shape[0]} predictions but targets of shape "
+                         f"{targets.shape}")
+    return float(np.mean(predicted == labels))
+
+
+@dataclass
+class History:
+    """Per-epoch loss, accuracy, time and learning rate, and how training ended."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    best_epoch: int | None = None  # 0-based index of the epoch whose weights were kept
+    stopped_early: bool = False
+    interrupted: bool = False
+
+    _COLUMNS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_time", "lr")
+
+    def __len__(self) -> int:
+        return len(self.train_loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The history as JSON text; also written (atomically) to `path` if given."""
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+        return text
+
+    def to_csv(self, path: str | os.PathLike | None = None) -> str:
+        """One row per epoch; also written (atomically) to `path` if given."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("epoch", *self._COLUMNS))
+        for i in range(len(self)):
+            row = [getattr(self, c)[i] for c in self._COLUMNS]
+            writer.writerow((i + 1, *["" if v is None else v for v in row]))
+        text = buffer.getvalue()
+        if path is not None:
+            atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+        return text
+
+
+def _dtype(model: Module) -> Any:
+    params = model.parameters()
+    return getattr(params[0], "dtype", "float64") if params else "float32"
+
+
+def evaluate(model: Module, loss_fn: Callable, loader: DataLoader,
+             metric: Metric | None = accuracy) -> tuple[float, float | None]:
+    """Mean loss and metric over a loader, in eval mode and without recording a graph."""
+    was_training, dtype = model.training, _dtype(model)
+    model.eval()
+    total, score, count = 0.0, 0.0, 0
+    try:
+        with no_grad():
+            for xb, yb in loader:
+                out = model(Tensor(xb, dtype=dtype))
+                total += float(loss_fn(out, yb).data) * len(xb)
+                if metric is not None:
+                    score += metric(out.data, yb) * len(xb)
+                count += len(xb)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader gave no batches")
+    return total / count, (score / count if metric is not None else None)
+
+
+def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: DataLoader,
+        val_loader: DataLoader | None = None, epochs: int = 10,
+        metric: Metric | None = accuracy, scheduler: LRScheduler | None = None,
+        patience: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
+        progress: bool = True, on_batch: Callable[[int, int, float], None] | None = None,
+        on_epoch: Callable[[int, History], None] | None = None) -> History:
+    """Train `model` for `epochs` and return its `History`.
+
+    `loss_fn(outputs, targets)` gets the model's output Tensor and the batch's target
+    array. `on_batch(epoch, batch, loss)` and `on_epoch(epoch, history)` are called after
+    each batch and epoch; raising KeyboardInterrupt from them stops training as Ctrl-C
+    does. With `restore_best`, the model ends with its best epoch's weights.
+    """
+    history = History()
+    dtype = _dtype(model)
+    best, best_state, waited = np.inf, None, 0
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            model.train()
+            total, score, count = 0.0, 0.0, 0
+            bar = (tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+                   if progress and tqdm is not None else None)
+            try:
+                for b, (xb, yb) in enumerate(bar if bar is not None else train_loader):
+                    out = model(Tensor(xb, dtype=dtype))
+                    loss = loss_fn(out, yb)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    loss_value = float(loss.data)
+                    total, count = total + loss_value * len(xb), count + len(xb)
+                    if metric is not None:
+                        score += metric(out.data, yb) * len(xb)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{total / count:.4f}", refresh=False, acc=(
+                            f"{score / count:.3f}" if metric is not None else "-"))
+                    if on_batch is not None:
+                        on_batch(epoch, b, loss_value)
+            finally:
+                if bar is not None:
+                    bar.close()
+            if count == 0:
+                raise ValueError("fit: the training loader gave no batches")
+            history.train_loss.append(total / count)
+            history.train_accuracy.append(score / count if metric is not None else None)
+            val_loss, val_acc = (evaluate(model, loss_fn, val_loader, metric)
+                                 if val_loader is not None else (None, None))
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_acc)
+            history.lr.append(optimizer.lr)
+            if scheduler is not None:
+                scheduler.step()
+            history.epoch_time.append(time.perf_counter() - start)
+            if progress:
+                _report(history, epoch, epochs)
+
+            monitored = val_loss if val_loss is not None else history.train_loss[-1]
+            if monitored < best - min_delta:
+                best, best_state, waited = monitored, model.state_dict(), 0
+                history.best_epoch = epoch
+            else:
+                waited += 1
+            if on_epoch is not None:
+                on_epoch(epoch, history)
+            if patience is not None and waited >= patience:
+                history.stopped_early = True
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        if progress:
+            print("training interrupted; keeping the best weights so far")
+    finally:
+        if restore_best and best_state is not None:
+            model.load_state_dict(best_state)
+    return history
+
+
+def _report(history: History, epoch: int, epochs: int) -> None:
+    parts = [f"epoch {epoch + 1}/{epochs}", f"loss {history.train_loss[-1]:.4f}"]
+    if history.train_accuracy[-1] is not None:
+        parts.append(f"acc {history.train_accuracy[-1]:.3f}")
+    if history.val_loss[-1] is not None:
+        parts.append(f"val_loss {history.val_loss[-1]:.4f}")
+    if history.val_accuracy[-1] is not None:
+        parts.append(f"val_acc {history.val_accuracy[-1]:.3f}")
+    parts.append(f"{history.epoch_time[-1]:.2f}s")
+    print("  ".join(parts))

@@ -1,0 +1,408 @@
+"""IDX files, MNIST search/download/loading, the shipped sample. No test touches the network:
+downloads are served from memory by a fake `urlopen`."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import struct
+import tempfile
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from nn.datasets import (
+    Dataset,
+    DatasetError,
+    as_float,
+    cache_dir,
+    fetch,
+    load_idx_dataset,
+    load_mnist,
+    load_mnist_sample,
+    mnist,
+    read_idx,
+    write_idx,
+)
+from nn.datasets.idx import atomic_write
+
+FULL_DATA = os.environ.get("CHAINRULE_DATA")  # read before the fixture below clears it
+
+MIRROR_A, MIRROR_B = "https://mirror-a.invalid/mnist/", "https://mirror-b.invalid/mnist/"
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test sees the user's data, cache or network."""
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+    def no_network(url, timeout):
+        raise AssertionError(f"test tried to open {url}")
+
+    monkeypatch.setattr(fetch, "urlopen", no_network)
+
+
+def no_part_files(folder: Path) -> bool:
+    return not any(name.endswith(".part") for name in os.listdir(folder))
+
+
+# ---------------------------------------------------------------- the IDX format
+
+DTYPES = st.sampled_from(["u1", "i1", ">i2", "<i2", ">i4", "<i4", ">f4", "<f4", ">f8", "<f8"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(array=DTYPES.flatmap(lambda dtype: hnp.arrays(
+    dtype, hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6))),
+    compressed=st.booleans())
+def test_idx_round_trip(array, compressed):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("a.idx.gz" if compressed else "a.idx")
+        write_idx(path, array)
+        assert (path.read_bytes()[:2] == b"\x1f\x8b") == compressed
+        back = read_idx(path)
+    assert back.shape == array.shape
+    assert back.dtype == array.dtype.newbyteorder("=")
+    assert back.tobytes() == array.astype(back.dtype).tobytes()  # bitwise, so NaNs compare
+
+
+def test_idx_layout_is_big_endian_with_standard_magic(tmp_path):
+    write_idx(tmp_path / "x", np.arange(6, dtype=np.uint8).reshape(1, 2, 3))
+    assert (tmp_path / "x").read_bytes() == (
+        b"\x00\x00\x08\x03" + struct.pack(">3I", 1, 2, 3) + bytes(range(6)))
+    write_idx(tmp_path / "y", np.array([1, -2], dtype=np.int16))
+    assert (tmp_path / "y").read_bytes() == b"\x00\x00\x0b\x01\x00\x00\x00\x02\x00\x01\xff\xfe"
+
+
+def test_idx_read_array_is_writable(tmp_path):
+    write_idx(tmp_path / "x.gz", np.zeros((2, 2), np.uint8))
+    read_idx(tmp_path / "x.gz")[0, 0] = 1
+
+
+@pytest.mark.parametrize("array", [np.zeros(3, np.int64), np.zeros(3, bool), np.uint8(3)])
+def test_write_idx_rejects_what_idx_cannot_hold(tmp_path, array):
+    with pytest.raises((TypeError, ValueError), match="write_idx"):
+        write_idx(tmp_path / "x", array)
+    assert os.listdir(tmp_path) == []
+
+
+def header(code: int, *shape: int) -> bytes:
+    return bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+BROKEN = [
+    (b"", "file is empty"),
+    (b"\x00\x00\x08", "file is 3 bytes long, too short"),
+    (b"\x01\x02\x08\x03" + bytes(100), "bad magic 0x01020803 at offset 0"),
+    (header(0x07, 2) + bytes(2), "bad magic 0x00000701 at offset 0"),  # unknown type code
+    (b"\x00\x00\x08\x00", "bad magic 0x00000800 at offset 0"),  # no dimensions
+    (header(0x08, 10, 28, 28)[:8], "header truncated: 3 dimensions need a 16-byte header, "
+                                   "the file ends at byte 8"),
+    (header(0x08, 10, 28, 28) + bytes(1000), "expected 7840 bytes of data after the 16-byte "
+                                             r"header \(10x28x28 uint8\), found 1000 \(file "
+                                             r"truncated\?\)"),
+    (header(0x0C, 2, 2) + bytes(15), r"expected 16 bytes .* found 15"),
+    (header(0x08, 2, 2) + bytes(5), r"1 bytes beyond the 4 bytes of data .*wrong dimensions"),
+]
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+@pytest.mark.parametrize("content, problem", BROKEN)
+def test_broken_idx_file_names_file_and_problem(tmp_path, content, problem, compressed):
+    name = "train-images-idx3-ubyte" + (".gz" if compressed else "")
+    (tmp_path / name).write_bytes(gzip.compress(content) if compressed else content)
+    with pytest.raises(DatasetError, match=f"^{name}: {problem}"):
+        read_idx(tmp_path / name)
+
+
+def test_truncated_or_corrupt_gzip(tmp_path):
+    packed = gzip.compress(header(0x08, 100, 28, 28) + bytes(range(256)) * 306, mtime=0)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(packed[:-20])
+    with pytest.raises(DatasetError, match="^train-images-idx3-ubyte.gz: gzip data is trunc"):
+        read_idx(path)
+    path.write_bytes(packed[:-8] + b"\x00\x00\x00\x00" + packed[-4:])  # wrong CRC
+    with pytest.raises(DatasetError, match="^train-images-idx3-ubyte.gz: gzip data .*CRC"):
+        read_idx(path)
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "x.gz"
+    target.write_bytes(b"old")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gzip.GzipFile, "write", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_idx(target, np.zeros((5, 5), np.uint8))
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["x.gz"]
+    with pytest.raises(RuntimeError), atomic_write(tmp_path / "y") as file:
+        file.write(b"half")
+        raise RuntimeError
+    assert os.listdir(tmp_path) == ["x.gz"]
+
+
+# ---------------------------------------------------------------- IDX datasets and search order
+
+
+def make_dataset(folder: Path, n_train: int, compressed: bool = True) -> dict[str, bytes]:
+    """Write a tiny MNIST look-alike; return each file's uncompressed bytes by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(n_train)
+    arrays = {
+        FILES[0]: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        FILES[1]: np.arange(n_train, dtype=np.uint8) % 10,
+        FILES[2]: rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        FILES[3]: np.array([7, 2, 1], dtype=np.uint8),
+    }
+    raw = {}
+    for name, array in arrays.items():
+        write_idx(folder / (name + (".gz" if compressed else "")), array)
+        raw[name] = header(0x08, *array.shape) + array.tobytes()
+    return raw
+
+
+def test_load_idx_dataset_with_and_without_gzip(tmp_path):
+    make_dataset(tmp_path / "a", 4, compressed=False)
+    make_dataset(tmp_path / "b", 4, compressed=True)
+    a, b = load_idx_dataset(tmp_path / "a"), load_idx_dataset(tmp_path / "b")
+    assert isinstance(a, Dataset) and a.source == str(tmp_path / "a")
+    for field in ("train_images", "train_labels", "test_images", "test_labels"):
+        assert np.array_equal(getattr(a, field), getattr(b, field))
+    assert a.train_images.shape == (4, 28, 28) and a.test_labels.tolist() == [7, 2, 1]
+    assert "(4, 28, 28)" in repr(a)
+
+
+def test_load_idx_dataset_errors(tmp_path):
+    make_dataset(tmp_path, 4)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetError, match="missing t10k-labels-idx1-ubyte"):
+        load_idx_dataset(tmp_path)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(2, np.uint8))
+    with pytest.raises(DatasetError, match="t10k-images-idx3-ubyte.gz holds 3 images but "
+                                           "t10k-labels-idx1-ubyte.gz holds 2 labels"):
+        load_idx_dataset(tmp_path)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros((3, 1), np.uint8))
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte.gz: expected uint8 labels"):
+        load_idx_dataset(tmp_path)
+
+
+def test_search_order_root_then_env_then_cache(tmp_path, monkeypatch):
+    make_dataset(tmp_path / "root", 1)
+    make_dataset(tmp_path / "env" / "mnist", 2)  # CHAINRULE_DATA may name the parent
+    make_dataset(tmp_path / "xdg-cache" / "chainrule" / "mnist", 3)
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "env"))
+    assert len(load_mnist(tmp_path / "root").train_images) == 1
+    assert len(load_mnist(tmp_path).train_images) == 2  # tmp_path/mnist does not exist
+    assert len(load_mnist().train_images) == 2
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "env" / "mnist"))  # or the folder
+    assert load_mnist().source == str(tmp_path / "env" / "mnist")
+    monkeypatch.delenv("CHAINRULE_DATA")
+    assert len(load_mnist(tmp_path / "nothing here").train_images) == 3
+    make_dataset(tmp_path / "root" / "mnist", 4)
+    assert len(load_mnist(tmp_path / "root").train_images) == 1  # the folder itself first
+
+
+def test_cache_dir_defaults_to_home(tmp_path, monkeypatch):
+    assert cache_dir() == tmp_path / "xdg-cache" / "chainrule"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "chainrule"
+
+
+def test_not_found_without_download_lists_where_to_put_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "env"))
+    with pytest.raises(DatasetError) as caught:
+        load_mnist(tmp_path / "root", download=False)
+    message = str(caught.value)
+    for folder in ("root", "root/mnist", "env", "env/mnist", "xdg-cache/chainrule/mnist"):
+        assert f"  {tmp_path / folder}\n" in message
+    assert "CHAINRULE_DATA" in message and "train-images-idx3-ubyte.gz" in message
+
+
+# ---------------------------------------------------------------- downloads, served from memory
+
+
+class FakeResponse(io.BytesIO):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.headers = {"Content-Length": str(len(data))}
+
+
+class DropsConnection(FakeResponse):
+    def read(self, size=-1):
+        if self.tell() > 10:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(min(size, 11))
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """A fake urlopen serving `server.files` (url -> bytes or response class), logging calls;
+    MNIST's checksums become those of a tiny look-alike, whose files it returns."""
+    raw = make_dataset(tmp_path / "originals", 5)
+    monkeypatch.setattr(mnist, "MNIST_MD5", {n: hashlib.md5(b).hexdigest() for n, b in raw.items()})
+    monkeypatch.setattr(mnist, "MNIST_MIRRORS", (MIRROR_A, MIRROR_B))
+
+    class Server:
+        def __init__(self):
+            self.files, self.calls = {}, []
+            self.good = {name + ".gz": (tmp_path / "originals" / (name + ".gz")).read_bytes()
+                         for name in FILES}
+
+        def serve(self, mirror, names=FILES, corrupt=False, response=FakeResponse):
+            for name in names:
+                data = self.good[name + ".gz"]
+                if corrupt:  # valid gzip, wrong content
+                    data = gzip.compress(gzip.decompress(data)[:-1] + b"\xff")
+                self.files[mirror + name + ".gz"] = (response, data)
+
+    server = Server()
+
+    def urlopen(url, timeout):
+        server.calls.append(url)
+        assert timeout <= 10
+        if url not in server.files:
+            raise urllib.error.URLError("[Errno -2] Name or service not known")
+        response, data = server.files[url]
+        return response(data)
+
+    monkeypatch.setattr(fetch, "urlopen", urlopen)
+    return server
+
+
+def test_download_into_cache(server, tmp_path, capsys):
+    server.serve(MIRROR_A)
+    data = load_mnist()
+    folder = tmp_path / "xdg-cache" / "chainrule" / "mnist"
+    assert data.source == f"{folder} (downloaded from {MIRROR_A})"
+    assert data.train_images.shape == (5, 28, 28) and data.test_labels.tolist() == [7, 2, 1]
+    assert sorted(os.listdir(folder)) == sorted(name + ".gz" for name in FILES)
+    assert "downloading https://mirror-a.invalid" in capsys.readouterr().err
+    assert len(load_mnist().train_images) == 5 and len(server.calls) == 4  # now found locally
+
+
+def test_download_into_root_only_missing_files(server, tmp_path):
+    server.serve(MIRROR_A)
+    root = tmp_path / "root"
+    make_dataset(root, 5)
+    (root / "train-labels-idx1-ubyte.gz").unlink()
+    (root / "t10k-images-idx3-ubyte.gz").unlink()
+    load_mnist(root, progress=False)
+    assert server.calls == [MIRROR_A + "train-labels-idx1-ubyte.gz",
+                            MIRROR_A + "t10k-images-idx3-ubyte.gz"]
+
+
+def test_failing_mirror_falls_back_to_next(server, tmp_path):
+    server.serve(MIRROR_A, names=FILES[:1], response=DropsConnection)  # dies mid-transfer
+    server.serve(MIRROR_B)
+    data = load_mnist(progress=False)
+    assert data.source.endswith(f"(downloaded from {MIRROR_B})")
+    assert server.calls[:3] == [MIRROR_A + FILES[0] + ".gz", MIRROR_B + FILES[0] + ".gz",
+                                MIRROR_A + FILES[1] + ".gz"]
+    assert no_part_files(tmp_path / "xdg-cache" / "chainrule" / "mnist")
+
+
+def test_bad_checksum_is_deleted_and_next_mirror_used(server, tmp_path):
+    server.serve(MIRROR_A, corrupt=True)
+    server.serve(MIRROR_B, names=FILES[1:])
+    folder = tmp_path / "xdg-cache" / "chainrule" / "mnist"
+    with pytest.raises(DatasetError) as caught:
+        load_mnist(progress=False)
+    message = str(caught.value)
+    assert f"{MIRROR_A}{FILES[0]}.gz: md5 of the uncompressed data is " in message
+    assert f"{MIRROR_B}{FILES[0]}.gz: " in message
+    assert os.listdir(folder) == []  # nothing half-written, nothing unverified
+    server.serve(MIRROR_B, names=FILES[:1])
+    assert load_mnist(progress=False).source.endswith(f"(downloaded from {MIRROR_B})")
+
+
+def test_no_network_fails_at_once_saying_where_to_put_files(server, tmp_path):
+    with pytest.raises(DatasetError) as caught:
+        load_mnist(progress=False)
+    message = str(caught.value)
+    assert server.calls == [MIRROR_A + FILES[0] + ".gz", MIRROR_B + FILES[0] + ".gz"]
+    assert "Name or service not known" in message and "CHAINRULE_DATA" in message
+    assert f"  {tmp_path / 'xdg-cache' / 'chainrule' / 'mnist'}\n" in message
+    assert fetch.TIMEOUT <= 10
+
+
+def test_http_error_is_reported(server, monkeypatch):
+    def not_found(url, timeout):
+        raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+    monkeypatch.setattr(fetch, "urlopen", not_found)
+    with pytest.raises(DatasetError, match="HTTP Error 404: Not Found"):
+        load_mnist(progress=False)
+
+
+# ---------------------------------------------------------------- the sample and the full set
+
+
+def test_sample_has_500_of_each_digit_split_400_100():
+    sample = load_mnist_sample()
+    assert sample.train_images.shape == (4000, 28, 28)
+    assert sample.test_images.shape == (1000, 28, 28)
+    assert sample.train_images.dtype == np.uint8 and sample.train_labels.dtype == np.uint8
+    assert np.bincount(sample.train_labels).tolist() == [400] * 10
+    assert np.bincount(sample.test_labels).tolist() == [100] * 10
+    assert sample.train_labels[:20].tolist() == list(range(10)) * 2  # digits interleaved
+    train = {image.tobytes() for image in sample.train_images}
+    assert len(train) == 4000 and not train & {image.tobytes() for image in sample.test_images}
+    again = load_mnist_sample()
+    assert np.array_equal(again.train_images, sample.train_images)
+
+
+def test_as_float():
+    images = load_mnist_sample().test_images
+    x = as_float(images)
+    assert x.dtype == np.float32 and x.shape == (1000, 784)
+    assert x.min() == 0 and x.max() == 1
+    assert np.array_equal(x.reshape(images.shape) * 255, images)
+    with pytest.raises(TypeError, match="uint8"):
+        as_float(x)
+
+
+@pytest.fixture(scope="module")
+def full_mnist() -> tuple[Path, Dataset]:
+    if not FULL_DATA:
+        pytest.skip("full MNIST: set CHAINRULE_DATA (e.g. ../shared/data)")
+    for folder in (Path(FULL_DATA), Path(FULL_DATA) / "mnist"):
+        if all(any((folder / (n + gz)).is_file() for gz in ("", ".gz")) for n in FILES):
+            return folder, load_idx_dataset(folder)
+    pytest.skip(f"full MNIST not found in {FULL_DATA}")
+
+
+def test_full_mnist(full_mnist):
+    folder, data = full_mnist
+    assert data.train_images.shape == (60000, 28, 28) and data.test_images.shape == (10000, 28, 28)
+    assert data.train_images.dtype == np.uint8 and data.train_labels.dtype == np.uint8
+    assert np.bincount(data.train_labels).tolist() == [
+        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(data.test_labels).tolist() == [
+        980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    for name in FILES:
+        path = next(folder / (name + gz) for gz in (".gz", "") if (folder / (name + gz)).is_file())
+        with open(path, "rb") as file:
+            assert fetch.md5_uncompressed(file, name) == mnist.MNIST_MD5[name]
+
+
+def test_sample_is_first_500_training_images_of_each_digit(full_mnist):
+    _, data = full_mnist
+    sample = load_mnist_sample()
+    for digit in range(10):
+        expected = data.train_images[data.train_labels == digit][:500]
+        assert np.array_equal(sample.train_images[sample.train_labels == digit], expected[:400])
+        assert np.array_equal(sample.test_images[sample.test_labels == digit], expected[400:])

@@ -1,0 +1,200 @@
+"""Fused training ops (linear, cross_entropy) and im2col (unfold, fold)."""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd as ag
+from autograd import Tensor, gradcheck
+
+FAST = settings(max_examples=25, deadline=None)
+ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
+
+
+def leaf(a):
+    return Tensor(a, dtype="float64", requires_grad=True)
+
+
+# -- linear ------------------------------------------------------------------------------
+@FAST
+@given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
+       n_out=st.integers(1, 4), use_bias=st.booleans(), data=st.data())
+def test_linear_matches_matmul_and_gradcheck(batch, n_in, n_out, use_bias, data):
+    x = leaf(data.draw(hnp.arrays(np.float64, batch + (n_in,), elements=ELEMENTS)))
+    w = leaf(data.draw(hnp.arrays(np.float64, (n_out, n_in), elements=ELEMENTS)))
+    b = leaf(data.draw(hnp.arrays(np.float64, (n_out,), elements=ELEMENTS)))
+    bias = b if use_bias else None
+    expected = x.data @ w.data.T + (b.data if use_bias else 0.0)
+    np.testing.assert_allclose(ag.linear(x, w, bias).data, expected, rtol=1e-12, atol=1e-12)
+    inputs = [x, w, b] if use_bias else [x, w]
+    gradcheck(lambda *t: ag.linear(t[0], t[1], t[2] if use_bias else None), inputs)
+    hessian_path = ag.grad(lambda xx, ww: (ag.linear(xx, ww, bias).tanh()).sum())
+    gradcheck(lambda xx, ww: hessian_path(xx, ww)[1], [x, w])
+
+
+def test_linear_skips_gradients_nobody_needs():
+    x = Tensor(np.ones((2, 3)))  # data: no gradient wanted
+    w = Tensor(np.ones((4, 3)), requires_grad=True)
+    y = ag.linear(x, w, Tensor(np.zeros(4)))
+    assert y.ctx == (False, True, False)
+    y.sum().backward()
+    assert x.grad is None and w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, np.full((4, 3), 2.0))
+
+
+def test_linear_errors():
+    w = Tensor(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "linear: input of shape (2, 5) does not end in 3 features")):
+        ag.linear(Tensor(np.ones((2, 5))), w)
+    with pytest.raises(ValueError, match=re.escape("linear: bias must be a Tensor of shape "
+                                                   "(4,), got (3,)")):
+        ag.linear(Tensor(np.ones((2, 3))), w, Tensor(np.ones(3)))
+    with pytest.raises(ValueError, match="weight must be a 2-D Tensor"):
+        ag.linear(Tensor(np.ones(3)), Tensor(np.ones(3)))
+    with pytest.raises(TypeError, match="linear: dtype mismatch float64 vs float32"):
+        ag.linear(Tensor(np.ones((2, 3)), dtype="float64"), w)
+
+
+# -- cross entropy -----------------------------------------------------------------------
+def reference_cross_entropy(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@FAST
+@given(n=st.integers(1, 5), classes=st.integers(1, 5), data=st.data())
+def test_cross_entropy(reduction, n, classes, data):
+    logits = leaf(data.draw(hnp.arrays(np.float64, (n, classes), elements=ELEMENTS)))
+    labels = np.array(data.draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)))
+    losses = reference_cross_entropy(logits.data, labels)
+    expected = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+    out = ag.cross_entropy(logits, labels, reduction)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    gradcheck(lambda t: ag.cross_entropy(t, labels, reduction), [logits])
+    gradcheck(lambda t: ag.cross_entropy(t, labels.tolist(), reduction), [logits])
+    # second derivatives via create_graph (the rule is differentiable)
+    gradcheck(ag.grad(lambda t: ag.cross_entropy(t, labels, reduction).sum()), [logits])
+
+
+def test_cross_entropy_equals_the_composed_graph():
+    rng = np.random.default_rng(3)
+    logits, labels = rng.standard_normal((6, 4)).astype(np.float32), rng.integers(0, 4, 6)
+    a, b = Tensor(logits, requires_grad=True), Tensor(logits, requires_grad=True)
+    fused = ag.cross_entropy(a, labels)
+    composed = -(b.log_softmax(axis=1)[np.arange(6), labels]).mean()
+    fused.backward()
+    composed.backward()
+    assert fused.dtype == np.float32 and a.grad.dtype == np.float32
+    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-6)
+    np.testing.assert_allclose(a.grad, b.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_is_stable_at_large_logits():
+    for dtype in ("float32", "float64"):
+        logits = Tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]], dtype=dtype, requires_grad=True)
+        loss = ag.cross_entropy(logits, [2, 1])
+        assert np.isfinite(loss.data) and abs(loss.item() - 1e4) < 1.0
+        loss.backward()
+        assert np.isfinite(logits.grad).all()
+        np.testing.assert_allclose(logits.grad, [[0.5, 0, -0.5], [0, 0, 0]], atol=1e-6)
+
+
+def test_cross_entropy_errors():
+    logits = Tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=re.escape(
+            "cross_entropy: label 4 at index 1 is out of range for 4 classes (0..3)")):
+        ag.cross_entropy(logits, [0, 4, 1])
+    with pytest.raises(ValueError, match="label -1 at index 0"):
+        ag.cross_entropy(logits, [-1, 0, 1])
+    with pytest.raises(ValueError, match=re.escape("labels have shape (2,), but logits of "
+                                                   "shape (3, 4) need shape (3,)")):
+        ag.cross_entropy(logits, [0, 1])
+    with pytest.raises(TypeError, match="labels must be integers, got dtype float64"):
+        ag.cross_entropy(logits, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="logits must be a Tensor of shape \\(N, C\\)"):
+        ag.cross_entropy(Tensor(np.zeros(4)), [0])
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        ag.cross_entropy(logits, [0, 1, 2], reduction="avg")
+
+
+# -- unfold and fold ---------------------------------------------------------------------
+def loop_unfold(x, k, s, p, d):
+    """The definition, one output pixel at a time (2-D)."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    cols = np.zeros((n, c * k[0] * k[1], oh * ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0],
+                       j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]]
+            cols[:, :, i * ow + j] = patch.reshape(n, -1)
+    return cols
+
+
+@st.composite
+def conv_settings(draw):
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 6))
+    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 6))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+    return draw(hnp.arrays(np.float64, shape, elements=ELEMENTS)), k, s, p, d
+
+
+@FAST
+@given(case=conv_settings())
+def test_unfold_matches_the_loop_and_gradcheck(case):
+    a, k, s, p, d = case
+    x = leaf(a)
+    cols = ag.unfold(x, k, stride=s, padding=p, dilation=d)
+    np.testing.assert_array_equal(cols.data, loop_unfold(a, k, s, p, d))
+    gradcheck(lambda t: ag.unfold(t, k, s, p, d), [x])
+    size = a.shape[2:]
+    c = leaf(cols.data)
+    # fold is unfold's adjoint: <unfold(x), c> == <x, fold(c)>
+    folded = ag.fold(c, size, k, s, p, d)
+    np.testing.assert_allclose((cols.data * c.data).sum(), (a * folded.data).sum(), rtol=1e-10)
+    gradcheck(lambda t: ag.fold(t, size, k, s, p, d), [c])
+    second = ag.grad(lambda t: (ag.unfold(t, k, s, p, d) ** 2).sum())
+    gradcheck(second, [x])
+
+
+def test_unfold_1d_and_shapes():
+    a = np.arange(2 * 3 * 7, dtype=np.float64).reshape(2, 3, 7)
+    cols = ag.unfold(Tensor(a, dtype="float64"), 3, stride=2, padding=1)
+    assert cols.shape == (2, 9, 4)
+    np.testing.assert_array_equal(cols.data, loop_unfold(a[:, :, None, :], (1, 3), (1, 2),
+                                                         (0, 1), (1, 1)))
+    x = leaf(a)
+    gradcheck(lambda t: ag.unfold(t, 2, dilation=2), [x])
+    assert ag.fold(Tensor(cols.data), 7, 3, stride=2, padding=1).shape == (2, 3, 7)
+    assert ag.unfold(Tensor(np.ones((1, 2, 5, 5))), 3).shape == (1, 18, 9)
+
+
+def test_unfold_errors_state_the_formula():
+    x = Tensor(np.ones((1, 1, 5, 5)))
+    with pytest.raises(ValueError, match=re.escape(
+            "unfold: kernel larger than the padded input along the height: "
+            "out = (N + 2P - D(F-1) - 1)/S + 1 = (5 + 2*0 - 1*(7-1) - 1)/1 + 1 = -1 < 1")):
+        ag.unfold(x, (7, 3))
+    with pytest.raises(ValueError, match=re.escape(
+            "unfold: stride must be >= 1, got 0 (out = (N + 2P - D(F-1) - 1)/S + 1)")):
+        ag.unfold(x, 3, stride=0)
+    with pytest.raises(ValueError, match=re.escape(
+            "unfold: input must have shape (N, C, H, W) or (N, C, L), got (5, 5)")):
+        ag.unfold(Tensor(np.ones((5, 5))), 3)
+    with pytest.raises(ValueError, match="kernel_size needs 2 values"):
+        ag.unfold(x, (3, 3, 3))
+    with pytest.raises(ValueError, match="fold: columns of shape"):
+        ag.fold(Tensor(np.ones((1, 9, 5))), (5, 5), 3)
