@@ -1,4 +1,4 @@
-# make demo: the worked example; make test: the whole test suite. Both set up .venv first.
+# make demo: train on MNIST, write a report; make test: the test suite. Both set up .venv first.
 
 PYTHON ?= python3
 VENV := .venv
@@ -6,8 +6,12 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test lint bench
 
+# the MNIST main job: full MNIST from $$CHAINRULE_DATA (default ../shared/data when it
+# exists), the user cache or a download, else the 5,000-digit sample shipped with chainrule
+DEMO_DATA := $(or $(CHAINRULE_DATA),$(wildcard ../shared/data))
 demo: $(VENV)/.installed
-	$(PY) -m nn.demo
+	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/chainrule train --epochs 10 --out runs/demo
+	@echo "report: $(abspath runs/demo/report.md)"
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -1,6 +1,7 @@
 """chainrule's autograd engine: scalar `Value`s and numpy-backed `Tensor`s, one chain rule."""
 
 from autograd import elementwise as _elementwise  # noqa: F401  (registers the shared ops)
+from autograd.cnn_ops import avg_pool2d, conv1d, conv2d, max_pool2d
 from autograd.conv_ops import fold, unfold
 from autograd.draw import draw_graph, graph_stats, render_graph
 from autograd.engine import Node, grad, gradients, is_recording, no_grad, topological_order
@@ -16,6 +17,7 @@ from autograd.value import Value
 
 __all__ = [
     "GradcheckError", "GradcheckResult", "Node", "OPS", "Op", "Tensor", "Value",
+    "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
     "clip", "concatenate", "cross_entropy", "fold", "linear", "log_softmax", "logsumexp",
     "matmul", "maximum", "minimum", "pad", "softmax", "stack", "unfold", "where",
     "draw_graph", "grad", "gradcheck", "gradients", "graph_stats", "is_recording", "no_grad",

@@ -68,7 +68,7 @@ def fitted_geometry(name: str, size: tuple[int, ...], kernel: Any, stride: Any =
         raise ValueError(
             f"{name}: {what} is larger than the padded input {_shape_text(padded)} "
             f"({_AXES[len(size)][i]} + 2P = {size[i]} + 2*{padding[i]}); "
-            f"{FORMULA} needs F <= N + 2P")
+            f"{FORMULA} needs D(F-1) + 1 <= N + 2P")
     return geometry(name, size, kernel, stride, padding, dilation)
 
 
@@ -139,14 +139,41 @@ def _conv_grad(g, out, ctx, x, weight, bias=None):
             gw = (g3 @ cols_t).sum(axis=0).reshape(weight.shape)
     else:
         if needs[0]:
-            gx = _fold_array(np.matmul(w2.T, g3), geo, x4).reshape(x.shape)
-        if needs[1]:
-            gw = np.matmul(g3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape)
+            gx = _input_grad(g3, w2, geo, x4).reshape(x.shape)
+        if needs[1]:  # (N, CKK, L) @ (N, L, out) runs faster than the product transposed
+            gw = np.matmul(cols, g3.transpose(0, 2, 1)).sum(axis=0).T.reshape(weight.shape)
     if bias is None:
         return gx, gw
     if needs[2]:
         gb = g3.sum(axis=(0, 2))
     return gx, gw, gb
+
+
+def _input_grad(g3: np.ndarray, w2: np.ndarray, geo: Geometry, shape: tuple[int, ...]
+                ) -> np.ndarray:
+    """fold(W₂ᵀ·G): each output's gradient, spread back over the inputs of its window.
+
+    With stride 1 a kernel offset (i, j) shifts the whole image by i·D·Wp + j·D in the
+    row-major padded image (width Wp). Giving G rows Wp wide (zeros past OW) makes each of
+    the kh·kw additions one long contiguous run instead of OH short rows: several times
+    faster than the general `fold`, which serves the other strides.
+    """
+    if geo.stride != (1, 1):
+        return _fold_array(np.matmul(w2.T, g3), geo, shape)
+    (h, w), (ph, pw), (dh, dw), (kh, kw) = geo.size, geo.padding, geo.dilation, geo.kernel
+    n, n_out, oh, ow = g3.shape[0], g3.shape[1], geo.out[0], geo.out[1]
+    hp, wp = h + 2 * ph, w + 2 * pw
+    wide = np.zeros((n, n_out, oh, wp), dtype=g3.dtype)
+    wide[..., :ow] = g3.reshape(n, n_out, oh, ow)
+    cols = np.matmul(w2.T, wide.reshape(n, n_out, oh * wp))  # (N, C·kh·kw, OH·Wp)
+    cols = cols.reshape(n, shape[1], kh * kw, oh * wp)
+    padded = np.zeros((n, shape[1], hp * wp + (kw - 1) * dw), dtype=g3.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dh * wp + j * dw
+            padded[:, :, start:start + oh * wp] += cols[:, :, i * kw + j]
+    image = padded[:, :, :hp * wp].reshape(n, shape[1], hp, wp)
+    return image[:, :, ph:ph + h, pw:pw + w]
 
 
 # -- pooling ----------------------------------------------------------------------------
@@ -158,25 +185,17 @@ def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry
                            kernel_size if stride is None else stride)
 
 
-def _windows(a: np.ndarray, geo: Geometry) -> np.ndarray:
-    """Every pooling window of `a` as the last axis: (N, C, OH, OW, kh·kw), a copy."""
+def _offsets(a: np.ndarray, geo: Geometry) -> list[np.ndarray]:
+    """For each of the kh·kw positions in a window, the view of `a` holding that element
+    of every window: (N, C, OH, OW) each. Loops run over these, never over pixels."""
     (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
-    view = sliding_window_view(a, geo.kernel, axis=(2, 3))[:, :, :sh * oh:sh, :sw * ow:sw]
-    return view.reshape(view.shape[:4] + (kh * kw,))
+    return [a[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            for i in range(kh) for j in range(kw)]
 
 
-def _spread(g: np.ndarray, geo: Geometry, shape: tuple[int, ...], weights: Any) -> np.ndarray:
-    """Add g·weights[k] onto the k-th element of every window: one loop over kh·kw offsets.
-
-    `weights(k)` gives, per output position, the share of window element k.
-    """
-    (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
-    gx = np.zeros(shape, dtype=g.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            gx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += weights(
-                i * kw + j)
-    return gx
+def _tiles(geo: Geometry) -> bool:
+    """Whether windows never overlap (stride >= kernel): each input is in one window at most."""
+    return all(s >= k for s, k in zip(geo.stride, geo.kernel))
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max_pool2d"
@@ -184,21 +203,41 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max
     """The max of each kh×kw window of x (N, C, H, W), windows `stride` apart (default:
     the kernel, so windows tile the input). Rows or columns left over are dropped."""
     geo = _pool_geometry(name, x, kernel_size, stride)
-    flat = _windows(x._array, geo)
-    winner = flat.argmax(axis=-1)[..., None]  # argmax picks the first of tied maxima
-    data = np.take_along_axis(flat, winner, axis=-1)[..., 0]
-    return result(data, (x,), MAX_POOL, (geo, winner, x.shape))
+    views = _offsets(x._array, geo)
+    best = views[0].copy()
+    winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(views) - 1))
+    for k in range(1, len(views)):
+        wins = np.greater(views[k], best)  # strictly: a tie keeps the earlier element
+        np.maximum(best, views[k], out=best)
+        np.copyto(winner, k, where=wins)
+    if np.isnan(best).any():  # a NaN wins its window, as it does in np.argmax
+        flat = sliding_window_view(x._array, geo.kernel, axis=(2, 3))[
+            :, :, ::geo.stride[0], ::geo.stride[1]][:, :, :geo.out[0], :geo.out[1]]
+        winner = flat.reshape(best.shape + (-1,)).argmax(axis=-1)
+    return result(best, (x,), MAX_POOL, (geo, winner, x.shape))
 
 
 def _route(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    """Each window's gradient, sent to the element that won it."""
     geo, winner, shape = ctx
-    arg = winner[..., 0]
-    return _spread(g, geo, shape, lambda k: np.where(arg == k, g, 0))
+    gx = np.zeros(shape, dtype=g.dtype)
+    # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements
+    direct = _tiles(geo) and np.isfinite(g).all()
+    for k, view in enumerate(_offsets(gx, geo)):
+        if direct:
+            np.multiply(g, winner == k, out=view)
+        else:
+            view += np.where(winner == k, g, 0)
+    return gx
 
 
 def _gather(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    """The adjoint of `_route`: read each window's gradient at its winner."""
     geo, winner, _ = ctx
-    return np.take_along_axis(_windows(g, geo), winner, axis=-1)[..., 0]
+    out = np.zeros(winner.shape, dtype=g.dtype)
+    for k, view in enumerate(_offsets(g, geo)):
+        out += np.where(winner == k, view, 0)
+    return out
 
 
 def _max_pool_grad(g, out, ctx, x):
@@ -217,21 +256,30 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "avg
                ) -> Tensor:
     """The mean of each kh×kw window of x (N, C, H, W) (stride as in `max_pool2d`)."""
     geo = _pool_geometry(name, x, kernel_size, stride)
-    (sh, sw), (oh, ow) = geo.stride, geo.out
-    view = sliding_window_view(x._array, geo.kernel, axis=(2, 3))[:, :, :sh * oh:sh,
-                                                                   :sw * ow:sw]
-    return result(view.mean(axis=(-2, -1)), (x,), AVG_POOL, (geo, x.shape))
+    return result(_average(x._array, (geo, x.shape)), (x,), AVG_POOL, (geo, x.shape))
+
+
+def _average(a: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, _ = ctx
+    views = _offsets(a, geo)
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
+    return total * (1.0 / len(views))
 
 
 def _share(g: np.ndarray, ctx: tuple) -> np.ndarray:
+    """The adjoint of `_average`: each window's gradient shared equally by its elements."""
     geo, shape = ctx
-    part = g / (geo.kernel[0] * geo.kernel[1])
-    return _spread(part, geo, shape, lambda k: part)
-
-
-def _average(g: np.ndarray, ctx: tuple) -> np.ndarray:
-    geo, _ = ctx
-    return _windows(g, geo).mean(axis=-1)
+    part = g * (1.0 / (geo.kernel[0] * geo.kernel[1]))
+    gx = np.zeros(shape, dtype=g.dtype)
+    tiles = _tiles(geo)
+    for view in _offsets(gx, geo):
+        if tiles:
+            view[...] = part
+        else:
+            view += part
+    return gx
 
 
 def _avg_pool_grad(g, out, ctx, x):

@@ -73,18 +73,17 @@ class Node:
         totals = backpropagate(self, self._seed_grad(gradient), create_graph)
         for node, grad in totals.items():
             known = node.grad
-            node.grad = grad if _is_zero(known) else known + grad
+            # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which
+            # keeps a create_graph gradient free of a useless `0 + g` node
+            if known is None or (known.__class__ is float and known == 0.0):
+                node.grad = grad
+            else:
+                node.grad = known + grad
 
     def zero_grad(self) -> None:
         """Reset `.grad` on every node of the graph that ends here."""
         for node in topological_order(self):
             node.grad = node._zero_like_grad()
-
-
-def _is_zero(grad: Any) -> bool:
-    # A fresh node's grad is 0.0 (Value) or None (Tensor); replacing it instead of
-    # adding keeps a create_graph gradient free of a useless `0 + g` node.
-    return grad is None or (grad.__class__ is float and grad == 0.0)
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -116,11 +115,15 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     `on_step(node, grad, input_grads)` is called as each node passes its gradient to its
     parents; `trace_backward` uses it to show the chain rule one step at a time.
     """
+    global _recording
     totals: dict[Node, Any] = {root: seed}
     known_grad = totals.get
     accept = type(root)._accept_grad  # graphs are of one node type
     versioned = type(root).checks_versions
-    with _recording_as(create_graph):
+    # gradient rules record a graph only for create_graph (a plain try/finally: a
+    # context manager here costs more than a small Tensor op)
+    previous, _recording = _recording, create_graph
+    try:
         for node in reversed(topological_order(root)):
             op = node.op
             if op is None:
@@ -146,6 +149,8 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                     input_grad = accept(parent, input_grad)
                 known = known_grad(parent)
                 totals[parent] = input_grad if known is None else known + input_grad
+    finally:
+        _recording = previous
     return totals
 
 

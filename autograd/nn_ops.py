@@ -23,26 +23,29 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     `x` has shape (..., in); the result has shape (..., out).
     """
-    if not isinstance(weight, Tensor) or weight.ndim != 2:
+    if weight.__class__ is not Tensor or weight._array.ndim != 2:
         raise ValueError("linear: weight must be a 2-D Tensor of shape (out, in), got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
-    if not isinstance(x, Tensor):
+    if x.__class__ is not Tensor:
         x = weight._constant(x)
-    check_dtypes("linear", x, weight)
-    n_out, n_in = weight.shape
-    if x.ndim == 0 or x.shape[-1] != n_in:
-        raise ValueError(f"linear: input of shape {x.shape} does not end in {n_in} features, "
-                         f"as weight of shape {weight.shape} = (out, in) needs")
-    y = x._array @ weight._array.T
-    parents: tuple = (x, weight)
-    if bias is not None:
-        if not isinstance(bias, Tensor) or bias.shape != (n_out,):
-            raise ValueError(f"linear: bias must be a Tensor of shape ({n_out},), got "
-                             f"{getattr(bias, 'shape', type(bias).__name__)}")
+    w = weight._array
+    a = x._array
+    if a.dtype != w.dtype:
+        check_dtypes("linear", x, weight)
+    if a.ndim == 0 or a.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not end in {w.shape[1]} "
+                         f"features, as weight of shape {weight.shape} = (out, in) needs")
+    y = a @ w.T
+    if bias is None:
+        return result(y, (x, weight), LINEAR, (x.requires_grad, weight.requires_grad))
+    if bias.__class__ is not Tensor or bias._array.shape != (w.shape[0],):
+        raise ValueError(f"linear: bias must be a Tensor of shape ({w.shape[0]},), got "
+                         f"{getattr(bias, 'shape', type(bias).__name__)}")
+    if bias._array.dtype != w.dtype:
         check_dtypes("linear", bias, weight)
-        y += bias._array  # y is a fresh array: add in place, no copy
-        parents += (bias,)
-    return result(y, parents, LINEAR, tuple(p.requires_grad for p in parents))
+    y += bias._array  # y is a fresh array: add in place, no copy
+    return result(y, (x, weight, bias), LINEAR,
+                  (x.requires_grad, weight.requires_grad, bias.requires_grad))
 
 
 def _linear_grad(g, out, needs, x, weight, bias=None):
@@ -76,7 +79,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     losses = np.log(total[:, 0]) - shifted[rows, labels]
     e /= total  # the softmax, kept for backward
     if reduction == "mean":
-        loss = losses.mean()
+        loss = losses.sum() / n  # ndarray.mean's Python wrapper costs more than the sum
     elif reduction == "sum":
         loss = losses.sum()
     else:

@@ -19,6 +19,7 @@ backward refuses to use a tensor that changed since (its gradient would be wrong
 from __future__ import annotations
 
 import numbers
+import operator
 from typing import Any
 
 import numpy as np
@@ -30,9 +31,17 @@ from autograd.op import Op
 
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _new = object.__new__
+_version_of = operator.attrgetter("_version")
+
+
+_KNOWN_DTYPES = {key: dtype for dtype in FLOAT_DTYPES.values()
+                 for key in (dtype, dtype.name, dtype.type)}
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
+    known = _KNOWN_DTYPES.get(dtype) if dtype.__hash__ is not None else None
+    if known is not None:
+        return known
     try:
         resolved = np.dtype(dtype)
     except TypeError:
@@ -62,7 +71,13 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
         t.op = op
         t.ctx = ctx
         t.requires_grad = True
-        t._saved_versions = tuple([p._version for p in parents])
+        # unrolled for one and two inputs: a generic tuple(...) costs 3x as much
+        if len(parents) == 2:
+            t._saved_versions = (parents[0]._version, parents[1]._version)
+        elif len(parents) == 1:
+            t._saved_versions = (parents[0]._version,)
+        else:
+            t._saved_versions = tuple(map(_version_of, parents))
     return t
 
 
@@ -156,6 +171,8 @@ class Tensor(Node):
         if self._array.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape}, not a single element")
         return float(self._array.reshape(()))
+
+    __float__ = item
 
     def __len__(self) -> int:
         if not self._array.ndim:
@@ -400,8 +417,8 @@ class Tensor(Node):
         if grad.__class__ is np.ndarray:
             if grad.shape != shape:
                 grad = sum_to(grad, shape)
-            elif self.op is None:
-                grad = grad.copy()  # a leaf owns its .grad: ops may hand one array to many
+            elif self.op is None and (grad.base is not None or not grad.flags.writeable):
+                grad = grad.copy()  # a leaf's .grad must not be a view into another array
         elif grad.__class__ is Tensor:
             return grad if grad._array.shape == shape else sum_to(grad, shape)
         else:  # numpy gives scalars, not 0-d arrays, from ops on 0-d arrays
@@ -441,6 +458,8 @@ class Tensor(Node):
         return np.zeros_like(self._array)
 
     def _check_versions(self) -> None:
+        if not self._version and tuple(map(_version_of, self.parents)) == self._saved_versions:
+            return  # the common case, checked without a Python-level loop
         name = self.op.name
         if self._version:
             raise RuntimeError(f"the output of '{name}' was modified in place after it was "

@@ -4,10 +4,17 @@
     python benchmarks/tensor_ops.py --json     # ... and a JSON object as the last line
 
 For add, mul, matmul, exp, sum and relu on small (4x4) and medium (256x256) float32
-arrays: chainrule records the op and runs backward; "numpy" does the same math by hand
+arrays: chainrule records the op and runs backward (so each row includes one backward
+call's fixed cost; the "chain" row, 32 elementwise ops then one backward, gives the cost
+per op inside a graph); "numpy" does the same math by hand
 (forward and the gradient formulas, no graph); "torch" is PyTorch eager on the CPU, when
 installed. Medians over repeats, one BLAS thread. The chainrule - numpy column is the
 engine's bookkeeping per op.
+
+A graph keeps every intermediate array alive until backward ends, then frees them all at
+once; glibc then returns the heap to the OS and the next pass page-faults it back, which
+can dominate the medium "chain" row. MALLOC_TRIM_THRESHOLD_=1000000000 (or mallopt) in
+the environment shows the cost without that effect.
 """
 
 from __future__ import annotations
@@ -26,7 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from autograd import Tensor  # noqa: E402
 
 SIZES = {"small": (4, 4), "medium": (256, 256)}
-OPS = ("add", "mul", "matmul", "exp", "sum", "relu")
+OPS = ("add", "mul", "matmul", "exp", "sum", "relu", "chain")
+CHAIN = 32  # "chain": y = y * b + a, 16 times (32 ops), timed per op
+
+
+def _chain(a, b, seed):
+    y = a
+    for _ in range(CHAIN // 2):
+        y = y * b + a
+    y.backward(seed)
 
 
 def chainrule_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
@@ -34,12 +49,15 @@ def chainrule_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
     forward = {
         "add": lambda: x + y, "mul": lambda: x * y, "matmul": lambda: x @ y,
         "exp": lambda: x.exp(), "sum": lambda: x.sum(), "relu": lambda: x.relu(),
+        "chain": lambda: _chain(x, y, seed),
     }[op]
     seed = None if op == "sum" else np.ones(a.shape, dtype=a.dtype)
 
     def run() -> None:
         x.grad = y.grad = None
-        forward().backward(seed)
+        out = forward()
+        if out is not None:
+            out.backward(seed)
     return run
 
 
@@ -70,8 +88,20 @@ def numpy_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
         _ = np.maximum(a, 0)
         return g * (a > 0)
 
+    def chain():
+        ys = [a]
+        for _ in range(CHAIN // 2):
+            ys.append(ys[-1] * b + a)
+        grad, grad_a, grad_b = g, g, None
+        for y in reversed(ys[:-1]):  # through + a (grad passes) and * b
+            grad_a = grad_a + grad
+            term = grad * y
+            grad_b = term if grad_b is None else grad_b + term
+            grad = grad * b
+        return grad_a + grad, grad_b
+
     return {"add": add, "mul": mul, "matmul": matmul, "exp": exp, "sum": total,
-            "relu": relu}[op]
+            "relu": relu, "chain": chain}[op]
 
 
 def torch_case(torch, op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
@@ -80,12 +110,15 @@ def torch_case(torch, op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], Non
     forward = {
         "add": lambda: x + y, "mul": lambda: x * y, "matmul": lambda: x @ y,
         "exp": lambda: x.exp(), "sum": lambda: x.sum(), "relu": lambda: x.relu(),
+        "chain": lambda: _chain(x, y, seed),
     }[op]
     seed = None if op == "sum" else torch.ones(a.shape)
 
     def run() -> None:
         x.grad = y.grad = None
-        forward().backward(seed)
+        out = forward()
+        if out is not None:
+            out.backward(seed)
     return run
 
 
@@ -126,14 +159,15 @@ def main() -> None:
         a = rng.standard_normal(shape).astype(np.float32)
         b = rng.standard_normal(shape).astype(np.float32)
         for op in OPS:
+            per = CHAIN if op == "chain" else 1  # a chain reports the time per op
             row = {"op": op, "size": size_name, "shape": list(shape)}
-            row["numpy_us"] = 1e6 * median_seconds(numpy_case(op, a, b), args.repeats,
-                                                   args.budget)
-            row["chainrule_us"] = 1e6 * median_seconds(chainrule_case(op, a, b),
-                                                       args.repeats, args.budget)
+            row["numpy_us"] = 1e6 / per * median_seconds(numpy_case(op, a, b), args.repeats,
+                                                         args.budget)
+            row["chainrule_us"] = 1e6 / per * median_seconds(chainrule_case(op, a, b),
+                                                             args.repeats, args.budget)
             if torch is not None:
-                row["torch_us"] = 1e6 * median_seconds(torch_case(torch, op, a, b),
-                                                       args.repeats, args.budget)
+                row["torch_us"] = 1e6 / per * median_seconds(torch_case(torch, op, a, b),
+                                                             args.repeats, args.budget)
             rows.append(row)
     if limits is not None:
         limits.unregister()
@@ -148,6 +182,7 @@ def main() -> None:
         if torch is not None:
             line += f"{r['torch_us']:>10.2f}{r['chainrule_us'] / r['torch_us']:>17.2f}"
         print(line)
+    print(f"(chain: y = y * b + a repeated, {CHAIN} ops and one backward; time per op)")
     if torch is None:
         print("(PyTorch not installed: no torch column)")
     if args.json:

@@ -1,7 +1,8 @@
 """chainrule.nn: layers, losses, optimizers, data and training built on `autograd`."""
 
-from nn import init, optim
+from nn import functional, init, models, optim
 from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.data import DataLoader, Standardizer, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
 from nn.diagnostics import activation_stats, gradient_norms
@@ -17,16 +18,20 @@ from nn.losses import (
     mse_loss,
     quadratic_cost,
 )
+from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
+from nn.preprocess import Standardize
 from nn.scalar import MLP, Layer, Neuron
 from nn.scalar_view import ScalarView
 from nn.train import History, accuracy, evaluate, fit
 
 __all__ = [
+    "AvgPool2d", "Conv1d", "Conv2d", "LeNet5", "MaxPool2d", "functional", "models",
     "ELU", "MLP", "MODULE_TYPES", "SGD", "Adam", "CosineAnnealingLR", "DataLoader", "Dropout",
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
-    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardizer", "StepLR", "Tanh",
+    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardize", "Standardizer", "StepLR",
+    "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
     "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",

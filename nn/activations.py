@@ -92,7 +92,10 @@ class Softmax(Module):
         return x.softmax(axis=self.axis)
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
-        # the scalar view has no batch axis: a batch axis counted from 0 shifts by one
+        # the scalar view has no batch axis: an axis counted from 0 shifts by one
+        if self.axis == 0:
+            raise ValueError("Softmax(axis=0) mixes the examples of a batch; it has no "
+                             "one-example (scalar) version")
         axis = self.axis if self.axis < 0 else self.axis - 1
         rows = np.moveaxis(x, axis, -1)
         out = np.empty(rows.shape, dtype=object)

@@ -23,8 +23,8 @@ from nn.scalar_conv import scalar_avg_pool2d, scalar_conv2d, scalar_max_pool2d
 
 
 def _plain(values: tuple[int, ...]) -> int | list[int]:
-    """A setting for config(): one int for 1-D layers, a list for 2-D ones (JSON has no tuples)."""
-    return values[0] if len(values) == 1 else list(values)
+    """A setting for config() and repr: one int if all axes agree, else a list (for JSON)."""
+    return values[0] if len(set(values)) == 1 else list(values)
 
 
 class _Conv(Module):
@@ -84,7 +84,7 @@ class _Conv(Module):
                 f"{_plain(self.kernel_size)}")
         for key, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
             value = _plain(getattr(self, key))
-            if value not in (default, [default] * 2):
+            if value != default:
                 text += f", {key}={value}"
         return text + ("" if self.bias is not None else ", bias=False")
 

@@ -41,7 +41,7 @@ class Linear(Module):
                             label="bias") if bias else None)
 
     def forward(self, x: Any) -> Tensor:
-        return linear(as_tensor(x, self.dtype), self.weight, self.bias)
+        return linear(x, self.weight, self.bias)  # an array input becomes a constant, uncopied
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
         if x.shape != (self.in_features,):

@@ -50,8 +50,10 @@ class Module:
 
     def __call__(self, *args: Any) -> Any:
         out = self.forward(*args)
-        for hook in self.__dict__.get("_forward_hooks", {}).values():
-            hook(self, args, out)
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks:
+            for hook in list(hooks.values()):
+                hook(self, args, out)
         return out
 
     def forward_values(self, x: np.ndarray, values: Callable[[Node], np.ndarray]) -> np.ndarray:

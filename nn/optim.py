@@ -25,16 +25,12 @@ def _grad(p: Node) -> Any:
     return g.data if isinstance(g, Node) else g  # a create_graph gradient is a node
 
 
-def _apply(p: Node, update: Any) -> None:
-    """p ← p - update, in place for arrays and as a float for Values."""
-    if isinstance(p, Value):
-        p.data = float(p.data - update)
-    else:
-        p.data -= update
-
-
 class Optimizer:
-    """Holds the parameters and the learning rate; subclasses define `_update`."""
+    """Holds the parameters and the learning rate; subclasses define `_update`.
+
+    Updates are computed in each parameter's own dtype (float32 stays float32, a Value's
+    float stays a float) and subtracted in place.
+    """
 
     def __init__(self, params: Iterable[Node], lr: float, weight_decay: float) -> None:
         self.params = list(params)
@@ -57,10 +53,16 @@ class Optimizer:
         self.steps += 1
         for p, state in zip(self.params, self.state):
             g = _grad(p)
-            if g is not None:
-                _apply(p, self._update(p, np.asarray(g, dtype=np.float64), state))
+            if g is None:
+                continue
+            update = self._update(p.data, g, state)
+            if p.__class__ is Value:
+                p.data = float(p.data - update)
+            else:
+                p.data -= update  # in place; the setter bumps the version counter
 
-    def _update(self, p: Node, g: np.ndarray, state: dict[str, Any]) -> Any:
+    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
+        """The step to subtract from the weights `w` given their gradient `g`."""
         raise NotImplementedError
 
 
@@ -80,9 +82,9 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs a momentum > 0")
         self.momentum, self.nesterov = float(momentum), nesterov
 
-    def _update(self, p: Node, g: np.ndarray, state: dict[str, Any]) -> Any:
+    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
         if self.weight_decay:
-            g = g + self.weight_decay * np.asarray(p.data, dtype=np.float64)
+            g = g + self.weight_decay * w
         if self.momentum:
             velocity = state.get("velocity")
             velocity = g if velocity is None else self.momentum * velocity + g
@@ -106,8 +108,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
         self.betas, self.eps, self.decoupled = (float(betas[0]), float(betas[1])), eps, decoupled
 
-    def _update(self, p: Node, g: np.ndarray, state: dict[str, Any]) -> Any:
-        w = np.asarray(p.data, dtype=np.float64)
+    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
         if self.weight_decay and not self.decoupled:
             g = g + self.weight_decay * w
         beta1, beta2 = self.betas

@@ -211,6 +211,17 @@ def test_scalar_view_labels_leaves_and_refuses_training_dropout():
         view([1.0, 2.0])
 
 
+def test_scalar_view_softmax_axes():
+    x = np.random.default_rng(0).normal(size=(1, 2, 3))
+    for axis in (1, 2, -1):
+        model = nn.Softmax(axis=axis)
+        out = model.to_scalar()(x[0])
+        np.testing.assert_allclose([[v.data for v in row] for row in out], model(
+            Tensor(x, dtype="float64")).data[0], atol=1e-15)
+    with pytest.raises(ValueError, match="no one-example"):
+        nn.Softmax(axis=0).to_scalar()(x[0])
+
+
 def test_scalar_view_of_unsupported_module():
     class Custom(nn.Module):
         def forward(self, x):

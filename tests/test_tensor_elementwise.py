@@ -12,7 +12,7 @@ from op_table import ANY, cases_for
 from autograd import Tensor, Value, grad, gradcheck
 
 CASES = cases_for("Tensor")
-FAST = settings(max_examples=25, deadline=None)
+FAST = settings(max_examples=40, deadline=None)
 
 
 def shapes_for(arity: int) -> st.SearchStrategy:

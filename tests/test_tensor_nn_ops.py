@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor, gradcheck
 
-FAST = settings(max_examples=25, deadline=None)
+FAST = settings(max_examples=40, deadline=None)
 ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 
 

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor, gradcheck
 
-FAST = settings(max_examples=25, deadline=None)
+FAST = settings(max_examples=40, deadline=None)
 ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 SPACED = st.integers(-300, 300).map(lambda k: k / 100)  # distinct values differ by >= 0.01
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
