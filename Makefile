@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 # exists), the user cache or a download, else the 5,000-digit sample shipped with chainrule
 DEMO_DATA := $(or $(CHAINRULE_DATA),$(wildcard ../shared/data))
 demo: $(VENV)/.installed
-	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/chainrule train --epochs 10 --out runs/demo
+	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/chainrule train --out runs/demo
 	@echo "report: $(abspath runs/demo/report.md)"
 
 test: $(VENV)/.installed

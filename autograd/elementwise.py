@@ -94,7 +94,7 @@ SIGMOID = register(
 RELU = register(
     "relu", "∂relu(a)/∂a = 1 if a > 0 else 0",
     forward=m.relu,
-    grad=lambda g, out, ctx, a: (g * m.step(a),),
+    grad=lambda g, out, ctx, a: (g * (m.raw(a) > 0),),  # a boolean mask keeps g's dtype
 )
 LEAKY_RELU = register(
     "leaky_relu", "∂/∂a = 1 if a > 0 else slope",

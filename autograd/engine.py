@@ -136,6 +136,11 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                 node._check_versions()
             if create_graph:
                 input_grads = op.grad(grad, node, node.ctx, *parents)
+            elif len(parents) == 2:  # spelled out for the common arities: a starred
+                a, b = parents  # argument list costs more than the rest of the step
+                input_grads = op.grad(grad, node.data, node.ctx, a.data, b.data)
+            elif len(parents) == 1:
+                input_grads = op.grad(grad, node.data, node.ctx, parents[0].data)
             else:
                 input_grads = op.grad(grad, node.data, node.ctx, *map(_data_of, parents))
             if on_step is not None:

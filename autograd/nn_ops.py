@@ -51,11 +51,12 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _linear_grad(g, out, needs, x, weight, bias=None):
     n_out, n_in = weight.shape
     gx = g @ weight if needs[0] else None
-    g2 = g.reshape(-1, n_out)  # every leading axis is a batch axis
-    gw = g2.T @ x.reshape(-1, n_in) if needs[1] else None
+    if g.ndim != 2:  # every leading axis is a batch axis
+        g, x = g.reshape(-1, n_out), x.reshape(-1, n_in)
+    gw = g.T @ x if needs[1] else None
     if bias is None:
         return gx, gw
-    return gx, gw, (g2.sum(axis=0) if needs[2] else None)
+    return gx, gw, (g.sum(axis=0) if needs[2] else None)
 
 
 def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
@@ -115,6 +116,9 @@ def _cross_entropy_grad(g, out, ctx, logits):
     else:
         diff = probs.copy()
         diff[rows, labels] -= 1.0
+        if reduction != "none":  # scale in place: one array fewer on the hot path
+            diff *= g * (1.0 / n) if reduction == "mean" else g
+            return (diff,)
     if reduction == "none":
         return (diff * g.reshape(n, 1),)
     return (diff * (g * (1.0 / n) if reduction == "mean" else g),)

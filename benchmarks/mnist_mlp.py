@@ -99,12 +99,35 @@ def torch_model(torch, weights, biases):
 
 def epoch_torch(torch, model, optimizer, images, labels, batch_size, order) -> None:
     loss_fn = torch.nn.functional.cross_entropy
+    order = torch.from_numpy(order)
     for start in range(0, len(order), batch_size):
-        batch = torch.from_numpy(order[start:start + batch_size])
+        batch = order[start:start + batch_size]
         loss = loss_fn(model(images[batch]), labels[batch])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+
+
+def runners(images, labels, batch_size: int, torch) -> dict:
+    """One epoch function per engine, each with its own copy of the same initial weights."""
+    weights, biases = initial_weights(0)
+    numpy_weights = [w.copy() for w in weights]
+    numpy_biases = [b.copy() for b in biases]
+    model = chainrule_model(weights, biases)
+    optimizer = nn.SGD(model.parameters(), lr=LR)
+    runs = {
+        "numpy": lambda order: epoch_numpy(
+            numpy_weights, numpy_biases, images, labels, batch_size, order),
+        "chainrule": lambda order: epoch_chainrule(
+            model, optimizer, images, labels, batch_size, order),
+    }
+    if torch is not None:
+        torch_net = torch_model(torch, weights, biases)
+        torch_optimizer = torch.optim.SGD(torch_net.parameters(), lr=LR)
+        torch_images, torch_labels = torch.from_numpy(images), torch.from_numpy(labels)
+        runs["torch"] = lambda order: epoch_torch(
+            torch, torch_net, torch_optimizer, torch_images, torch_labels, batch_size, order)
+    return runs
 
 
 def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[int, float]]:
@@ -113,25 +136,10 @@ def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[in
 
     if torch is not None:
         torch.set_num_threads(threads)
-        torch_images, torch_labels = torch.from_numpy(images), torch.from_numpy(labels)
-    results: dict[str, dict[int, float]] = {"numpy": {}, "chainrule": {}, "torch": {}}
+    results: dict[str, dict[int, float]] = {}
     with threadpool_limits(threads):
         for batch_size in BATCH_SIZES:
-            weights, biases = initial_weights(0)
-            runs = {
-                "numpy": lambda o, w=[x.copy() for x in weights], b=[x.copy() for x in biases]:
-                    epoch_numpy(w, b, images, labels, batch_size, o),
-            }
-            model = chainrule_model(weights, biases)
-            optimizer = nn.SGD(model.parameters(), lr=LR)
-            runs["chainrule"] = lambda o: epoch_chainrule(
-                model, optimizer, images, labels, batch_size, o)
-            if torch is not None:
-                tmodel = torch_model(torch, weights, biases)
-                toptimizer = torch.optim.SGD(tmodel.parameters(), lr=LR)
-                runs["torch"] = lambda o: epoch_torch(
-                    torch, tmodel, toptimizer, torch_images, torch_labels, batch_size,
-                    torch.from_numpy(o).numpy())
+            runs = runners(images, labels, batch_size, torch)
             times: dict[str, list[float]] = {name: [] for name in runs}
             rng = np.random.default_rng(1)
             for _ in range(epochs):
@@ -141,8 +149,8 @@ def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[in
                     run(order)
                     times[name].append(time.perf_counter() - start)
             for name, samples in times.items():
-                results[name][batch_size] = statistics.median(samples)
-    return {k: v for k, v in results.items() if v}
+                results.setdefault(name, {})[batch_size] = statistics.median(samples)
+    return results
 
 
 def accuracy(seeds: list[int], epochs: int | None, threads: int) -> dict[str, float]:
@@ -220,7 +228,8 @@ def main() -> None:
               f"(min {acc['min']:.4f}, max {acc['max']:.4f}), "
               f"{acc['seconds_per_run']:.0f} s per run")
         summary.update(test_accuracy=acc["mean"], test_accuracy_stdev=acc["stdev"],
-                       test_accuracy_min=acc["min"], seconds_per_training_run=acc["seconds_per_run"])
+                       test_accuracy_min=acc["min"],
+                       seconds_per_training_run=acc["seconds_per_run"])
     if args.json:
         print(json.dumps(summary))
 

@@ -3,7 +3,7 @@
 from nn import functional, init, models, optim
 from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from nn.data import DataLoader, Standardizer, train_val_split
+from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
 from nn.diagnostics import activation_stats, gradient_norms
 from nn.io import load, save
@@ -30,6 +30,7 @@ __all__ = [
     "AvgPool2d", "Conv1d", "Conv2d", "LeNet5", "MaxPool2d", "functional", "models",
     "ELU", "MLP", "MODULE_TYPES", "SGD", "Adam", "CosineAnnealingLR", "DataLoader", "Dropout",
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
+    "RandomShift",
     "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardize", "Standardizer", "StepLR",
     "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",

@@ -76,6 +76,7 @@ def _number(kind: type, low: float, low_ok: bool, high: float | None = None) -> 
 
 positive_int, positive_float = _number(int, 1, True), _number(float, 0, False)
 non_negative_float, fraction = _number(float, 0, True), _number(float, 0, True, 1)
+non_negative_int = _number(int, 0, True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "third of them)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, default=Path("runs/mnist"), metavar="DIR")
+    train.add_argument("--shift", type=non_negative_int, default=1, metavar="PIXELS",
+                       help="augment the training digits by moving each one by up to this "
+                            "many pixels, a new draw every batch (default 1; 0 turns it off)")
     train.add_argument("--val-fraction", type=fraction, default=0.1,
                        help="share of the training set held out for validation (0: none)")
     train.add_argument("--patience", type=positive_int, default=None,
@@ -271,7 +275,7 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"{len(x_test):,} test digits; model: {model.num_parameters():,} parameters")
     history = nn.fit(model, nn.cross_entropy, optimizer,
                      nn.DataLoader(x, y, batch_size=args.batch_size, shuffle=True,
-                                   seed=args.seed),
+                                   seed=args.seed, transform=nn.RandomShift(args.shift)),
                      val_loader, epochs=args.epochs, scheduler=scheduler,
                      patience=args.patience)
     if len(history) == 0:
@@ -329,6 +333,8 @@ def describe_settings(args: argparse.Namespace, argv: Sequence[str]) -> dict[str
         "lr": f"{args.lr:g}, schedule {args.schedule}",
         "weight decay (L2, added to the gradient)": f"{args.weight_decay:g}",
         "epochs": args.epochs, "batch size": args.batch_size,
+        "augmentation": f"random shifts of up to {args.shift} pixel(s)" if args.shift
+        else "none",
         "validation fraction": f"{args.val_fraction:g}",
         "patience": args.patience or "none", "seed": args.seed,
     }

@@ -6,7 +6,7 @@ arrays here; the training loop turns each batch into Tensors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,10 @@ class DataLoader:
 
     def __init__(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None,
+                 transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
+                 ) -> None:
+        self.transform = transform  # applied to each batch of inputs (data augmentation)
         self.x = np.asarray(x)
         self.y = None if y is None else np.asarray(y)
         _check_lengths("DataLoader", self.x, self.y)
@@ -50,7 +53,39 @@ class DataLoader:
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         for b in range(len(self)):
             index = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield self.x[index] if self.y is None else (self.x[index], self.y[index])
+            x = self.x[index]
+            if self.transform is not None:
+                x = self.transform(x, self._rng)
+            yield x if self.y is None else (x, self.y[index])
+
+
+class RandomShift:
+    """Data augmentation: move each image by up to `max_shift` pixels in x and y.
+
+    The pixels that come in from outside are 0 (MNIST's black background). Images may be
+    flat (N, H*W), (N, H, W) or (N, 1, H, W); `image_shape` = (H, W) says how to read a
+    flat row. Use it as a DataLoader `transform`; it draws from the loader's generator.
+    """
+
+    def __init__(self, max_shift: int = 1, image_shape: tuple[int, int] = (28, 28)) -> None:
+        if int(max_shift) < 0:
+            raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift}")
+        self.max_shift, self.image_shape = int(max_shift), tuple(image_shape)
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.max_shift == 0:
+            return x
+        height, width = self.image_shape
+        if x.size != len(x) * height * width:
+            raise ValueError(f"RandomShift: a batch of shape {x.shape} does not hold "
+                             f"{height}x{width} images")
+        k, n = self.max_shift, len(x)
+        padded = np.pad(x.reshape(n, height, width), ((0, 0), (k, k), (k, k)))
+        dy, dx = rng.integers(-k, k + 1, (2, n))
+        rows = np.arange(height) + k + dy[:, None]  # (n, H): the source row of each row
+        cols = np.arange(width) + k + dx[:, None]
+        moved = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+        return moved.reshape(x.shape)
 
 
 def train_val_split(x: Any, y: Any = None, val_fraction: float = 0.2, seed: int = 0

@@ -434,6 +434,6 @@ def test_lenet5_learns_the_shipped_digits():
     optimizer = nn.Adam(model.parameters(), lr=3e-3)
     loader = nn.DataLoader(x, data.train_labels.astype(np.int64), batch_size=32,
                            shuffle=True, seed=0)
-    nn.fit(model, nn.cross_entropy, optimizer, loader, epochs=2, progress=False)
+    nn.fit(model, nn.cross_entropy, optimizer, loader, epochs=1, progress=False)
     test = (data.test_images[:, None] / np.float32(255)).astype(np.float32)
-    assert nn.accuracy(model(Tensor(test)), data.test_labels) > 0.92  # 0.939 when written
+    assert nn.accuracy(model(Tensor(test)), data.test_labels) > 0.9  # 0.925 when written
