@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 
@@ -88,3 +90,39 @@ def test_pca_whitening_decorrelates():
     x = rng.normal(size=(2000, 3)) @ mixing.T + 5.0
     white = nn.Standardizer(whiten=True).fit_transform(x)
     np.testing.assert_allclose(np.cov(white, rowvar=False, bias=True), np.eye(3), atol=1e-6)
+
+
+@given(st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_random_shift_moves_each_image_by_at_most_max_shift(max_shift, seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(3, 25, 8), rng.integers(3, 25, 8)
+    images = np.zeros((8, 28, 28), np.float32)
+    images[np.arange(8), rows, cols] = 1.0  # one bright pixel each, away from the border
+    moved = nn.RandomShift(max_shift)(images.reshape(8, 784), np.random.default_rng(seed))
+    assert moved.shape == (8, 784)
+    new_rows, new_cols = np.divmod(moved.argmax(axis=1), 28)
+    assert np.all(moved.sum(axis=1) == 1.0)  # nothing lost, nothing invented
+    assert np.all(np.abs(new_rows - rows) <= max_shift)
+    assert np.all(np.abs(new_cols - cols) <= max_shift)
+
+
+def test_random_shift_fills_with_zeros_and_keeps_nchw_shape():
+    images = np.ones((50, 1, 28, 28), np.float32)
+    moved = nn.RandomShift(2)(images, np.random.default_rng(0))
+    assert moved.shape == images.shape
+    assert moved.min() == 0.0  # some image moved: zeros came in from the border
+    assert np.all(moved.sum(axis=(1, 2, 3)) >= 26 * 26)  # at most 2 rows and 2 columns lost
+
+
+def test_random_shift_rejects_a_batch_that_is_not_images():
+    with pytest.raises(ValueError, match=r"RandomShift: a batch of shape \(2, 10\) does not hold "
+                                         r"28x28 images"):
+        nn.RandomShift(1)(np.zeros((2, 10)), np.random.default_rng(0))
+
+
+def test_data_loader_applies_its_transform_to_inputs_only():
+    x, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    loader = nn.DataLoader(x, y, batch_size=4, transform=lambda batch, rng: -batch)
+    (xb, yb), (xb2, yb2) = list(loader)
+    assert np.array_equal(xb, -x[:4]) and np.array_equal(yb, y[:4])
+    assert np.array_equal(xb2, -x[4:]) and np.array_equal(yb2, y[4:])
