@@ -24,6 +24,12 @@ BENCHMARKS ?= benchmarks/scalar_engine.py
 bench: $(VENV)/.installed-bench
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) "$$script" || exit 1; done
 
+# notebooks need the [notebooks] extra (jupyter, ipywidgets), installed on first use; 04 and
+# 06 use full MNIST when found, as `make demo` does
+.PHONY: notebooks
+notebooks: $(VENV)/.installed-notebooks
+	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/jupyter lab notebooks/
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
@@ -34,4 +40,8 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --disable-pip-version-check -e '.[dev,report,bench]'
+	touch $@
+
+$(VENV)/.installed-notebooks: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev,report,notebooks]'
 	touch $@

@@ -7,6 +7,10 @@ same optimizer, float32 and number of threads. Epochs alternate between the two 
 a change in the machine's load hits both alike. We report seconds per training epoch,
 test accuracy after each epoch, and the ratio of our time to PyTorch's.
 
+The recipe: inputs standardised with MNIST's mean and deviation, LeNet5's default
+(Xavier-uniform) initialisation, Adam at lr 2e-3 multiplied by 0.3 after each epoch,
+batch 64. It reaches about 99.1% test accuracy in 3 epochs (seeds 0 and 1).
+
     python benchmarks/conv.py                          # 3 epochs, 1 thread
     python benchmarks/conv.py --epochs 1 --limit 6000  # a quick look
     python benchmarks/conv.py --threads 2 --json       # JSON object as the last line
@@ -183,7 +187,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 1e-3 for Adam, 0.05 for SGD momentum)")
+                        help="first epoch's learning rate (default: 2e-3 for Adam, 0.01 for "
+                        "SGD with momentum 0.9)")
+    parser.add_argument("--lr-decay", type=float, default=0.3,
+                        help="multiply the learning rate by this after each epoch")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max")
     parser.add_argument("--limit", type=int, default=None, help="use the first N training "
                         "examples only")
@@ -194,13 +201,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary last")
     args = parser.parse_args()
     if args.lr is None:
-        args.lr = 1e-3 if args.optimizer == "adam" else 0.05
+        args.lr = 2e-3 if args.optimizer == "adam" else 0.01
 
     from threadpoolctl import threadpool_limits
 
     x_train, y_train, x_test, y_test, source = load_data(args.limit)
     print(f"data: {source}; {len(x_train)} training, {len(x_test)} test images")
-    print(f"LeNet-5, {args.optimizer} lr {args.lr}, batch {args.batch_size}, "
+    print(f"LeNet-5, {args.optimizer} lr {args.lr} (x{args.lr_decay} per epoch), "
+          f"batch {args.batch_size}, "
           f"{args.threads} thread(s), {args.epochs} epoch(s)")
     with threadpool_limits(args.threads):
         if args.profile:
@@ -209,6 +217,7 @@ def main() -> None:
         results = compare(args, x_train, y_train, x_test, y_test)
     results.update(data=source, threads=args.threads, epochs=args.epochs,
                    batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                   lr_decay=args.lr_decay,
                    train_examples=len(x_train), python=platform.python_version(),
                    numpy=np.__version__)
     if args.json:
@@ -236,6 +245,10 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
     accuracy: dict[str, list[float]] = {"chainrule": [], "torch": []}
     for epoch in range(args.epochs):
         order = batches(len(x_train), args.batch_size, rng)
+        ours_opt.lr = args.lr * args.lr_decay ** epoch  # a step schedule, the same for both
+        if torch is not None:
+            for group in theirs_opt.param_groups:
+                group["lr"] = ours_opt.lr
         if torch is not None:
             start = time.perf_counter()
             epoch_torch(torch, theirs, theirs_opt, tx_train, ty_train, order)

@@ -4,9 +4,11 @@
     chainrule evaluate MODEL.npz         test accuracy, loss and per-digit accuracy
     chainrule predict MODEL.npz A.png    the digit in each image, with the top-3 probabilities
 
-`train`'s defaults are the recommended settings for the 784-16-16-10 ReLU network: Adam,
-lr 0.01, L2 weight decay 1e-3 added to the gradient, cosine schedule over 30 epochs,
-batch 32, He init, inputs standardised ((x - per-pixel mean) / one global std). Data: full
+`train`'s defaults are the recommended settings for each model. The 784-16-16-10 ReLU
+network (--model mlp): Adam, lr 0.01, L2 weight decay 1e-3 added to the gradient, cosine
+schedule over 30 epochs, batch 32, He init, training digits moved by up to 1 pixel each
+batch. LeNet-5 (--model lenet5): Adam, lr 0.002 times 0.3 after every epoch, 3 epochs,
+batch 64. Both see standardised inputs ((x - per-pixel mean) / one global std). Data: full
 MNIST when found (--data, $CHAINRULE_DATA, the user cache) or downloaded, else the
 5,000-digit sample shipped with chainrule.
 """
@@ -95,21 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", choices=sorted(INITIALIZERS), default=None,
                        help="weight init (default: he_normal for ReLU-like activations, "
                        "else xavier_uniform; LeNet-5 uses its own)")
-    train.add_argument("--epochs", type=positive_int, default=30)
-    train.add_argument("--batch-size", type=positive_int, default=32)
-    train.add_argument("--lr", type=positive_float, default=0.01)
+    train.add_argument("--epochs", type=positive_int, default=None,
+                       help="default: 30 for mlp, 3 for lenet5")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help="default: 32 for mlp, 64 for lenet5")
+    train.add_argument("--lr", type=positive_float, default=None,
+                       help="default: 0.01 for mlp, 0.002 for lenet5")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     train.add_argument("--momentum", type=fraction, default=None, help="SGD only (default 0)")
-    train.add_argument("--weight-decay", type=non_negative_float, default=1e-3,
-                       help="L2 penalty added to the gradient (default 1e-3)")
-    train.add_argument("--schedule", choices=("cosine", "step", "none"), default="cosine",
-                       help="lr schedule: cosine to 0 over the epochs, or step (x0.1 every "
-                       "third of them)")
+    train.add_argument("--weight-decay", type=non_negative_float, default=None,
+                       help="L2 penalty added to the gradient (default: 1e-3 for mlp, 0 for "
+                       "lenet5)")
+    train.add_argument("--schedule", choices=("cosine", "step", "none"), default=None,
+                       help="lr schedule: cosine to 0 over the epochs, or step (x --lr-decay "
+                       "after every epoch); default: cosine for mlp, step for lenet5")
+    train.add_argument("--lr-decay", type=positive_float, default=0.3,
+                       help="the step schedule's factor per epoch (default 0.3)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, default=Path("runs/mnist"), metavar="DIR")
-    train.add_argument("--shift", type=non_negative_int, default=1, metavar="PIXELS",
+    train.add_argument("--shift", type=non_negative_int, default=None, metavar="PIXELS",
                        help="augment the training digits by moving each one by up to this "
-                            "many pixels, a new draw every batch (default 1; 0 turns it off)")
+                            "many pixels, a new draw every batch (default: 1 for mlp, 0 for "
+                            "lenet5; 0 turns it off)")
     train.add_argument("--val-fraction", type=fraction, default=0.1,
                        help="share of the training set held out for validation (0: none)")
     train.add_argument("--patience", type=positive_int, default=None,
@@ -240,7 +249,20 @@ def first_layer_weights(model: Module) -> tuple[np.ndarray, str] | None:
 
 
 # -- commands ------------------------------------------------------------------------------------
+# The settings each model trains well with (measured: README, benchmarks/mnist_mlp.py and
+# benchmarks/conv.py); any of them can be given on the command line instead.
+MODEL_DEFAULTS = {
+    "mlp": {"epochs": 30, "batch_size": 32, "lr": 0.01, "weight_decay": 1e-3,
+            "schedule": "cosine", "shift": 1},
+    "lenet5": {"epochs": 3, "batch_size": 64, "lr": 2e-3, "weight_decay": 0.0,
+               "schedule": "step", "shift": 0},
+}
+
+
 def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    for name, value in MODEL_DEFAULTS[args.model].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if args.model == "lenet5" and args.arch is not None:
         raise UsageError("--arch applies to --model mlp only (LeNet-5's layout is fixed)")
     if args.optimizer == "adam" and args.momentum is not None:
@@ -269,7 +291,7 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
                  nn.SGD(params, lr=args.lr, momentum=args.momentum or 0.0,
                         weight_decay=args.weight_decay))
     scheduler = {"none": None, "cosine": nn.CosineAnnealingLR(optimizer, args.epochs),
-                 "step": nn.StepLR(optimizer, max(1, args.epochs // 3))}[args.schedule]
+                 "step": nn.StepLR(optimizer, 1, gamma=args.lr_decay)}[args.schedule]
     print(f"data: {data.source}")
     print(f"{len(x):,} training, {0 if val_loader is None else len(x_val):,} validation and "
           f"{len(x_test):,} test digits; model: {model.num_parameters():,} parameters")
@@ -330,7 +352,8 @@ def describe_settings(args: argparse.Namespace, argv: Sequence[str]) -> dict[str
         "standardised: (x - per-pixel mean) / global std, fitted on the training digits",
         "optimizer": args.optimizer + (f", momentum {args.momentum or 0.0:g}"
                                        if args.optimizer == "sgd" else ""),
-        "lr": f"{args.lr:g}, schedule {args.schedule}",
+        "lr": f"{args.lr:g}, schedule {args.schedule}"
+        + (f" (x{args.lr_decay:g} after every epoch)" if args.schedule == "step" else ""),
         "weight decay (L2, added to the gradient)": f"{args.weight_decay:g}",
         "epochs": args.epochs, "batch size": args.batch_size,
         "augmentation": f"random shifts of up to {args.shift} pixel(s)" if args.shift

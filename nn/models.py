@@ -33,7 +33,7 @@ POOLS = {"max": MaxPool2d, "avg": AvgPool2d}
 
 def conv_net(input_shape: Sequence[int], convs: Sequence[Sequence[int]],
              hidden: Sequence[int], num_classes: int, activation: str = "relu",
-             pooling: str = "max", pool_size: int = 2, init: str = "he_uniform",
+             pooling: str = "max", pool_size: int = 2, init: str = "xavier_uniform",
              dtype: str = "float32", seed: int | None = None,
              rng: np.random.Generator | None = None) -> list[Module]:
     """The layers of a plain CNN: per (channels, kernel, padding) in `convs`, a Conv2d,
@@ -64,7 +64,7 @@ def conv_net(input_shape: Sequence[int], convs: Sequence[Sequence[int]],
     for width in hidden:
         layers += [Linear(features, width, init=init, dtype=dtype, rng=rng), act()]
         features = width
-    layers.append(Linear(features, num_classes, init="xavier_uniform", dtype=dtype, rng=rng))
+    layers.append(Linear(features, num_classes, init=init, dtype=dtype, rng=rng))
     return layers
 
 
@@ -73,22 +73,26 @@ class LeNet5(Sequential):
     """LeNet-5 for 1×28×28 images: 61,706 parameters in the classic layout.
 
     `activation` is any name of `nn.activations.ACTIVATION_MODULES` ("relu", "tanh", ...);
-    `pooling` is "max" or "avg". Layers are indexed as in a Sequential: model[0] is the
-    first convolution, model[9] the last Linear.
+    `pooling` is "max" or "avg"; `init` names the weight initialiser (`nn.init`). Layers
+    are indexed as in a Sequential: model[0] is the first convolution, model[11] the last
+    Linear, and the parameter names ("0.weight", ...) are those of the same network
+    written as a `torch.nn.Sequential`.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, activation: str = "relu",
-                 pooling: str = "max", dtype: str = "float32", seed: int | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+                 pooling: str = "max", init: str = "xavier_uniform", dtype: str = "float32",
+                 seed: int | None = None, rng: np.random.Generator | None = None) -> None:
         self.in_channels, self.num_classes = int(in_channels), int(num_classes)
-        self.activation, self.pooling, self.dtype = activation, pooling, str(np.dtype(dtype))
+        self.activation, self.pooling, self.init = activation, pooling, init
+        self.dtype = str(np.dtype(dtype))
         super().__init__(*conv_net((in_channels, 28, 28), [(6, 5, 2), (16, 5, 0)], [120, 84],
-                                   num_classes, activation, pooling, dtype=dtype, seed=seed,
-                                   rng=rng))
+                                   num_classes, activation, pooling, init=init, dtype=dtype,
+                                   seed=seed, rng=rng))
 
     def config(self) -> dict[str, Any]:
         return {"in_channels": self.in_channels, "num_classes": self.num_classes,
-                "activation": self.activation, "pooling": self.pooling, "dtype": self.dtype}
+                "activation": self.activation, "pooling": self.pooling, "init": self.init,
+                "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], children: list[Module]) -> Module:

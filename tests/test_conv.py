@@ -436,4 +436,4 @@ def test_lenet5_learns_the_shipped_digits():
                            shuffle=True, seed=0)
     nn.fit(model, nn.cross_entropy, optimizer, loader, epochs=1, progress=False)
     test = (data.test_images[:, None] / np.float32(255)).astype(np.float32)
-    assert nn.accuracy(model(Tensor(test)), data.test_labels) > 0.9  # 0.925 when written
+    assert nn.accuracy(model(Tensor(test)), data.test_labels) > 0.9  # 0.937 when written
