@@ -20,7 +20,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 # benchmarks need the [bench] extra (torch, micrograd), installed on first use
-BENCHMARKS ?= benchmarks/scalar_engine.py
+BENCHMARKS ?= benchmarks/scalar_engine.py benchmarks/tensor_ops.py benchmarks/mnist_mlp.py \
+              benchmarks/conv.py
 bench: $(VENV)/.installed-bench
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) "$$script" || exit 1; done
 
