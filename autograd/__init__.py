@@ -1,6 +1,7 @@
 """chainrule's autograd engine: scalar `Value`s and numpy-backed `Tensor`s, one chain rule."""
 
 from autograd import elementwise as _elementwise  # noqa: F401  (registers the shared ops)
+from autograd.allocator import keep_freed_memory
 from autograd.cnn_ops import avg_pool2d, conv1d, conv2d, max_pool2d
 from autograd.conv_ops import fold, unfold
 from autograd.draw import draw_graph, graph_stats, render_graph
@@ -23,3 +24,5 @@ __all__ = [
     "draw_graph", "grad", "gradcheck", "gradients", "graph_stats", "is_recording", "no_grad",
     "render_graph", "topological_order", "trace_backward",
 ]
+
+keep_freed_memory()

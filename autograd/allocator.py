@@ -1,0 +1,37 @@
+"""Keep freed array memory in the process between training steps (glibc only).
+
+A training step allocates its arrays, backward frees the whole graph at once, and the next
+step allocates them again. With glibc's default thresholds, arrays over 128 KiB are
+mapped fresh from the OS each time and a large free at the top of the heap is handed
+back, so every step pays page faults for memory it just had: a chain of 256x256 ops ran
+4x slower than with the thresholds below (benchmarks/tensor_ops.py, "chain medium").
+Long-running numerical programs raise them for this reason; PyTorch's CPU allocator
+caches for the same one.
+
+`import autograd` calls `keep_freed_memory()` once. Set CHAINRULE_KEEP_MALLOC=1 to leave
+the C allocator as it is. Elsewhere than glibc this does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+_M_TRIM_THRESHOLD = -1  # mallopt parameter numbers, from glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+TRIM_THRESHOLD = 64 << 20  # keep up to 64 MiB of free memory at the top of the heap
+MMAP_THRESHOLD = 16 << 20  # serve arrays up to 16 MiB from the heap, not fresh mappings
+
+
+def keep_freed_memory() -> bool:
+    """Raise glibc's trim and mmap thresholds; True when they were set."""
+    if os.environ.get("CHAINRULE_KEEP_MALLOC"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc: musl, macOS, Windows
+        return False
+    return bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+                and mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
