@@ -71,7 +71,14 @@ class Node:
         graph nodes, so they can be differentiated again.
         """
         totals = backpropagate(self, self._seed_grad(gradient), create_graph)
+        given_to_leaves: set[int] = set()
         for node, grad in totals.items():
+            if node.op is None and hasattr(grad, "copy"):
+                # a rule may hand one array to several inputs (a + b): each leaf gets its
+                # own, so that changing one .grad in place cannot change another
+                if id(grad) in given_to_leaves:
+                    grad = grad.copy()
+                given_to_leaves.add(id(grad))
             known = node.grad
             # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which
             # keeps a create_graph gradient free of a useless `0 + g` node

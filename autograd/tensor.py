@@ -60,6 +60,7 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
     t.grad = None
     t.label = ""
     t._version = 0
+    t._detached_from = None
     if parents is None:
         t.parents = ()
         t.op = None
@@ -79,6 +80,14 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
         else:
             t._saved_versions = tuple(map(_version_of, parents))
     return t
+
+
+def _check_numbers(data: list | tuple) -> None:
+    flat = np.asarray(data, dtype=object).ravel()
+    for value in flat:  # (a list left here is a ragged row: numpy's error says so below)
+        if not isinstance(value, (numbers.Real, list, tuple, np.ndarray)):
+            raise TypeError(f"Tensor: data must be numbers, got {type(value).__name__} "
+                            f"{value!r}")
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -103,7 +112,9 @@ class Tensor(Node):
     backward pass, then an array of the same shape (a Tensor with create_graph=True).
     """
 
-    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions")
+    # _detached_from: the tensor whose array a `detach()` result shares, whose version an
+    # in-place change through the detached tensor must bump too
+    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_detached_from")
     checks_versions = True
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
@@ -113,6 +124,8 @@ class Tensor(Node):
             data = data._array
             dtype = data.dtype if dtype is None else dtype
         dtype = FLOAT_DTYPES["float32"] if dtype is None else _float_dtype(dtype)
+        if isinstance(data, (list, tuple)):  # numpy would turn None into nan silently
+            _check_numbers(data)
         try:
             array = np.array(data, dtype=dtype)  # a copy: the tensor owns its memory
         except (TypeError, ValueError) as error:
@@ -126,6 +139,7 @@ class Tensor(Node):
         self.label = label
         self.requires_grad = bool(requires_grad)
         self._version = 0
+        self._detached_from = None
         self._saved_versions = ()
 
     # -- the array ----------------------------------------------------------------------
@@ -140,7 +154,7 @@ class Tensor(Node):
             value = np.asarray(value._array if isinstance(value, Tensor) else value,
                                dtype=self._array.dtype)
         self._array = value
-        self._version += 1
+        self._bump_version()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -191,8 +205,15 @@ class Tensor(Node):
         return f"Tensor({body}{extra})"
 
     def detach(self) -> Tensor:
-        """The same array (shared) as a new leaf that needs no gradient."""
-        return _make(self._array)
+        """The same array (shared) as a new leaf that needs no gradient.
+
+        An in-place change through the result (`d += 1`, `d.data = ...`) counts as a change
+        of this tensor too, so a graph that used it refuses to backpropagate. Writes into
+        the numpy array itself (`t.data[0] = 5`, `t.numpy()[...] = ...`) are not tracked.
+        """
+        detached = _make(self._array)
+        detached._detached_from = self._detached_from or self
+        return detached
 
     def astype(self, dtype: Any) -> Tensor:
         from autograd.tensor_ops import astype
@@ -396,8 +417,13 @@ class Tensor(Node):
         except ValueError:
             raise ValueError(f"{name}: cannot update shape {self.shape} in place with shape "
                              f"{np.shape(_raw(other))}") from None
-        self._version += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self) -> None:
+        self._version += 1
+        if self._detached_from is not None:
+            self._detached_from._version += 1
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place("+=", np.add, other)

@@ -38,6 +38,8 @@ from autograd.draw import (
 )
 from autograd.engine import Node, backpropagate
 
+MAX_LISTED_INPUTS = 12  # a frame's caption names this many inputs, then counts the rest
+
 _SHOWN_IN_NOTEBOOK = 30  # frames drawn by `Trace._repr_html_`; the rest are listed
 
 
@@ -61,9 +63,13 @@ class Frame:
         name = self._name(self.node)
         if self.index == 0:
             return f"step 0: start at the output '{name}' with gradient {summary(self.grad)}"
-        passes = ", ".join(f"{summary(g)} to '{self._name(p)}'"
-                           for p, g in zip(self.node.parents, self.input_grads, strict=True)
-                           if g is not None)
+        shares = [f"{summary(g)} to '{self._name(p)}'"
+                  for p, g in zip(self.node.parents, self.input_grads, strict=True)
+                  if g is not None]
+        if len(shares) > MAX_LISTED_INPUTS:  # graphviz refuses labels past 16,384 characters
+            hidden = len(shares) - MAX_LISTED_INPUTS
+            shares = shares[:MAX_LISTED_INPUTS] + [f"and {hidden:,} more inputs"]
+        passes = ", ".join(shares)
         return (f"step {self.index}: '{name}' has gradient {summary(self.grad)}; "
                 f"local derivative {self.formula}; passes {passes or 'nothing'}")
 

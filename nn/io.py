@@ -26,10 +26,18 @@ _FORMAT_KEY = "__format__"
 _ARCH_KEY = "__architecture__"
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Call `write(file)` on a temporary file, then move it onto `path` in one step."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist")
     fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path),
                                 suffix=".tmp")
     try:
@@ -37,6 +45,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)

@@ -89,6 +89,13 @@ class LeNet5(Sequential):
                                    num_classes, activation, pooling, init=init, dtype=dtype,
                                    seed=seed, rng=rng))
 
+    def forward(self, x: Any) -> Any:
+        shape = np.shape(x)
+        if len(shape) != 4 or shape[1:] != (self.in_channels, 28, 28):
+            raise ValueError(f"LeNet5 expects images of shape (N, {self.in_channels}, 28, 28), "
+                             f"got {shape}")
+        return super().forward(x)
+
     def config(self) -> dict[str, Any]:
         return {"in_channels": self.in_channels, "num_classes": self.num_classes,
                 "activation": self.activation, "pooling": self.pooling, "init": self.init,
