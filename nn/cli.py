@@ -408,6 +408,9 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+BLANK_CONTRAST = 0.1  # an image whose pixels span less than this has no digit to read
+
+
 def read_image(path: Path) -> np.ndarray:
     """A 28x28 float32 image in [0, 1], white digit on black (see `predict`'s help)."""
     try:
@@ -415,6 +418,8 @@ def read_image(path: Path) -> np.ndarray:
     except ImportError:
         raise UsageError("predict needs Pillow to read images: pip install pillow "
                          f"(or {report.INSTALL_HINT})") from None
+    if path.is_dir():
+        raise UsageError(f"{str(path)!r} is a folder, not an image file")
     if not path.is_file():
         raise UsageError(f"image file {str(path)!r} does not exist")
     try:
@@ -426,6 +431,9 @@ def read_image(path: Path) -> np.ndarray:
             grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise UsageError(f"cannot read image {str(path)!r}: {error}") from None
+    if np.ptp(grey) < BLANK_CONTRAST:
+        raise UsageError(f"image {str(path)!r} is blank (every pixel is about "
+                         f"{float(grey.mean()):.2f} on a 0-1 scale): there is no digit to read")
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if border.mean() > 0.5:  # dark ink on light paper: MNIST is light ink on black
         grey = 1.0 - grey

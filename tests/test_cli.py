@@ -206,3 +206,19 @@ def test_python_dash_m_nn_is_the_chainrule_command():
     result = subprocess.run([sys.executable, "-m", "nn", "train", "--help"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "--val-fraction" in result.stdout
+
+
+@pytest.mark.parametrize("fill", [0, 255])
+def test_predict_refuses_a_blank_image(trained, tmp_path, fill, capsys):
+    blank = png(tmp_path / "blank.png", np.full((28, 28), fill, np.uint8))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(trained[0] / "model.npz"), blank])
+    assert exit_info.value.code == 2
+    assert "is blank" in capsys.readouterr().err
+
+
+def test_predict_says_a_folder_is_not_an_image(trained, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(trained[0] / "model.npz"), str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "is a folder, not an image file" in capsys.readouterr().err
