@@ -191,7 +191,10 @@ BAD = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_arguments_exit_2_with_a_message_naming_the_problem(argv, message, trained,
-                                                                tmp_path, capsys):
+                                                                tmp_path, capsys, monkeypatch):
+    # no MNIST anywhere but where the arguments say (CI points CHAINRULE_DATA at it)
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     if argv[0] == "predict":
         pytest.importorskip("PIL")
     files = bad_files(tmp_path, trained[0] / "model.npz")
