@@ -9,6 +9,7 @@ mention shapes.
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 from autograd import mathfn as m
 from autograd.op import register
@@ -119,3 +120,83 @@ SOFTPLUS = register(
     forward=m.softplus,
     grad=lambda g, out, ctx, a: (g * m.sigmoid(a),),
 )
+
+
+class ElementwiseMethods:
+    """The operators and methods that Value and Tensor both get from the ops above.
+
+    A node class supplies `_unary(op, ctx=None)`, `_binary(op, other)` (self <op> other) and
+    `_reflected(op, other)` (other <op> self, for `2 * x`); `**` differs between the two
+    (a Tensor exponent may be an array), so each class defines `__pow__` itself.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        return self._binary(ADD, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._reflected(ADD, other)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._binary(SUB, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._reflected(SUB, other)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._binary(MUL, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._reflected(MUL, other)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._binary(DIV, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._reflected(DIV, other)
+
+    def __rpow__(self, base: Any) -> Any:
+        return self._reflected(POW, base)
+
+    def __neg__(self) -> Any:
+        return self._unary(NEG)
+
+    def exp(self) -> Any:
+        return self._unary(EXP)
+
+    def log(self) -> Any:
+        """Natural log; nan for a negative input and -inf at 0, as numpy gives."""
+        return self._unary(LOG)
+
+    def sqrt(self) -> Any:
+        return self._unary(SQRT)
+
+    def abs(self) -> Any:
+        return self._unary(ABS)
+
+    __abs__ = abs
+
+    def sin(self) -> Any:
+        return self._unary(SIN)
+
+    def cos(self) -> Any:
+        return self._unary(COS)
+
+    def tanh(self) -> Any:
+        return self._unary(TANH)
+
+    def sigmoid(self) -> Any:
+        return self._unary(SIGMOID)
+
+    def relu(self) -> Any:
+        return self._unary(RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Any:
+        return self._unary(LEAKY_RELU, float(slope))
+
+    def elu(self, alpha: float = 1.0) -> Any:
+        return self._unary(ELU, float(alpha))
+
+    def softplus(self) -> Any:
+        return self._unary(SOFTPLUS)

@@ -105,7 +105,7 @@ def check_dtypes(name: str, a: Tensor, b: Tensor) -> None:
                         f"use .astype(...)")
 
 
-class Tensor(Node):
+class Tensor(ew.ElementwiseMethods, Node):
     """An n-dimensional float array with a gradient.
 
     `data` is a numpy array (float32 unless `dtype="float64"`); `grad` is None until a
@@ -256,84 +256,16 @@ class Tensor(Node):
             return _make(data, (self,), op, ctx)
         return _make(data)
 
-    def __add__(self, other: Any) -> Tensor:
-        return self._binary(ew.ADD, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return self._reflected(ew.ADD, other)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return self._binary(ew.SUB, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return self._reflected(ew.SUB, other)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return self._binary(ew.MUL, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return self._reflected(ew.MUL, other)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return self._binary(ew.DIV, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return self._reflected(ew.DIV, other)
-
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, numbers.Real):
             return self._unary(ew.POW, float(exponent))
         return self._binary(ew.POW, exponent)
-
-    def __rpow__(self, base: Any) -> Tensor:
-        return self._reflected(ew.POW, base)
 
     def __matmul__(self, other: Any) -> Tensor:
         return tensor_ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return tensor_ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return self._unary(ew.NEG)
-
-    def exp(self) -> Tensor:
-        return self._unary(ew.EXP)
-
-    def log(self) -> Tensor:
-        return self._unary(ew.LOG)
-
-    def sqrt(self) -> Tensor:
-        return self._unary(ew.SQRT)
-
-    def abs(self) -> Tensor:
-        return self._unary(ew.ABS)
-
-    __abs__ = abs
-
-    def sin(self) -> Tensor:
-        return self._unary(ew.SIN)
-
-    def cos(self) -> Tensor:
-        return self._unary(ew.COS)
-
-    def tanh(self) -> Tensor:
-        return self._unary(ew.TANH)
-
-    def sigmoid(self) -> Tensor:
-        return self._unary(ew.SIGMOID)
-
-    def relu(self) -> Tensor:
-        return self._unary(ew.RELU)
-
-    def leaky_relu(self, slope: float = 0.01) -> Tensor:
-        return self._unary(ew.LEAKY_RELU, float(slope))
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return self._unary(ew.ELU, float(alpha))
-
-    def softplus(self) -> Tensor:
-        return self._unary(ew.SOFTPLUS)
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
         return tensor_ops.clip(self, lo, hi)

@@ -31,7 +31,7 @@ def _to_float(data: Any) -> float:
     raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
 
 
-class Value(Node):
+class Value(ew.ElementwiseMethods, Node):
     """A scalar that remembers how it was computed.
 
     `data` is a Python float; `grad` is a float, or a Value after
@@ -65,29 +65,12 @@ class Value(Node):
             return Value(op.forward(self.data, other.data), (self, other), op)
         return Value(op.forward(self.data, other.data))
 
-    def __add__(self, other: Any) -> Value:
-        return self._binary(ew.ADD, other)
-
-    def __radd__(self, other: Any) -> Value:
-        return _reflected(ew.ADD, other, self)
-
-    def __sub__(self, other: Any) -> Value:
-        return self._binary(ew.SUB, other)
-
-    def __rsub__(self, other: Any) -> Value:
-        return _reflected(ew.SUB, other, self)
-
-    def __mul__(self, other: Any) -> Value:
-        return self._binary(ew.MUL, other)
-
-    def __rmul__(self, other: Any) -> Value:
-        return _reflected(ew.MUL, other, self)
-
-    def __truediv__(self, other: Any) -> Value:
-        return self._binary(ew.DIV, other)
-
-    def __rtruediv__(self, other: Any) -> Value:
-        return _reflected(ew.DIV, other, self)
+    def _reflected(self, op: Op, number: Any) -> Value:
+        """`number <op> self`, for the reflected operators (2 * x, 1 - x, ...)."""
+        constant = _constant(number)
+        if constant is NotImplemented:
+            return NotImplemented
+        return constant._binary(op, self)
 
     def __pow__(self, exponent: Any) -> Value:
         if isinstance(exponent, Value):
@@ -95,51 +78,6 @@ class Value(Node):
         if isinstance(exponent, numbers.Real):
             return self._unary(ew.POW, float(exponent))
         return NotImplemented
-
-    def __rpow__(self, base: Any) -> Value:
-        return _reflected(ew.POW, base, self)
-
-    def __neg__(self) -> Value:
-        return self._unary(ew.NEG)
-
-    def exp(self) -> Value:
-        return self._unary(ew.EXP)
-
-    def log(self) -> Value:
-        """Natural log; nan for a negative input and -inf at 0, as numpy gives."""
-        return self._unary(ew.LOG)
-
-    def sqrt(self) -> Value:
-        return self._unary(ew.SQRT)
-
-    def abs(self) -> Value:
-        return self._unary(ew.ABS)
-
-    __abs__ = abs
-
-    def sin(self) -> Value:
-        return self._unary(ew.SIN)
-
-    def cos(self) -> Value:
-        return self._unary(ew.COS)
-
-    def tanh(self) -> Value:
-        return self._unary(ew.TANH)
-
-    def sigmoid(self) -> Value:
-        return self._unary(ew.SIGMOID)
-
-    def relu(self) -> Value:
-        return self._unary(ew.RELU)
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        return self._unary(ew.LEAKY_RELU, float(slope))
-
-    def elu(self, alpha: float = 1.0) -> Value:
-        return self._unary(ew.ELU, float(alpha))
-
-    def softplus(self) -> Value:
-        return self._unary(ew.SOFTPLUS)
 
     # -- n-ary helpers ------------------------------------------------------------------
     @staticmethod
@@ -202,14 +140,6 @@ def _constant(x: Any) -> Value:
     if isinstance(x, numbers.Real):
         return Value(float(x))
     return NotImplemented
-
-
-def _reflected(op: Op, number: Any, value: Value) -> Value:
-    """`number <op> value`, for the reflected operators (2 * x, 1 - x, ...)."""
-    constant = _constant(number)
-    if constant is NotImplemented:
-        return NotImplemented
-    return constant._binary(op, value)
 
 
 def _nary(op: Op, parents: tuple, data: float) -> Value:
