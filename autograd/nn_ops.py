@@ -85,7 +85,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         loss = losses.sum()
     else:
         loss = losses
-    return result(loss, (logits,), CROSS_ENTROPY, (labels, reduction, e))
+    return result(loss, (logits,), CROSS_ENTROPY, (labels, rows, reduction, e))
 
 
 def _check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
@@ -97,18 +97,17 @@ def _check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
                          f"shape ({n}, {classes}) need shape ({n},)")
     if n == 0:
         raise ValueError("cross_entropy: empty batch (logits of shape (0, C))")
-    bad = (labels < 0) | (labels >= classes)
-    if bad.any():
-        i = int(np.argmax(bad))
+    # one reduction checks both ends: seen as unsigned, a negative label is huge
+    if labels.astype(np.uint64, copy=False).max() >= classes:
+        i = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ValueError(f"cross_entropy: label {int(labels[i])} at index {i} is out of range "
                          f"for {classes} classes (0..{classes - 1})")
     return labels
 
 
 def _cross_entropy_grad(g, out, ctx, logits):
-    labels, reduction, probs = ctx
+    labels, rows, reduction, probs = ctx
     n = labels.shape[0]
-    rows = np.arange(n)
     if logits.__class__ is Tensor:  # create_graph: a differentiable softmax
         onehot = np.zeros(probs.shape, dtype=probs.dtype)
         onehot[rows, labels] = 1.0

@@ -17,14 +17,6 @@ from autograd import Node, Value
 from nn.module import clear_grad
 
 
-def _grad(p: Node) -> Any:
-    """The gradient as raw numbers, or None when backward never reached `p`."""
-    g = p.grad
-    if g is None:
-        return None
-    return g.data if isinstance(g, Node) else g  # a create_graph gradient is a node
-
-
 class Optimizer:
     """Holds the parameters and the learning rate; subclasses define `_update`.
 
@@ -52,9 +44,11 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         self.steps += 1
         for p, state in zip(self.params, self.state):
-            g = _grad(p)
-            if g is None:
+            g = p.grad
+            if g is None:  # backward never reached p
                 continue
+            if isinstance(g, Node):  # a create_graph gradient is a node: step with its data
+                g = g.data
             update = self._update(p.data, g, state)
             if p.__class__ is Value:
                 p.data = float(p.data - update)
