@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import uuid
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import graphviz
 import numpy as np
 
 from autograd.engine import Node, topological_order
+from autograd.files import atomic_write
 
 ROLE_HUES = {"input": 0.58, "parameter": 0.33, "intermediate": 0.13, "output": 0.0}
 _SATURATION = 0.35  # role colour strength when not shading by gradient
@@ -154,22 +154,10 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike, format: str | N
         data = dot.pipe(format=format)
     except graphviz.ExecutableNotFound as err:
         raise RuntimeError(_INSTALL_HINT) from err
-    write_atomically(path, data)
-    return path
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its files are private (0600); open() gives the usual permissions.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as file:
+        file.write(data)
+    return path
 
 
 @dataclass

@@ -13,43 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
+from autograd.files import atomic_write
 from nn.module import MODULE_TYPES, Module
 
 FORMAT = "chainrule-nn/1"
 _FORMAT_KEY = "__format__"
 _ARCH_KEY = "__architecture__"
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
-    """Call `write(file)` on a temporary file, then move it onto `path` in one step."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist")
-    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path),
-                                suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
 
 
 def architecture(model: Module) -> dict[str, Any]:
@@ -110,7 +83,8 @@ def save(model: Module, path: str | os.PathLike) -> None:
     text = json.dumps(architecture(model))
     arrays[_ARCH_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     arrays[_FORMAT_KEY] = np.frombuffer(FORMAT.encode("utf-8"), dtype=np.uint8)
-    atomic_write(path, lambda file: np.savez(file, **arrays))
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
 
 
 def _text(array: np.ndarray) -> str:

@@ -52,7 +52,8 @@ def _figure(width: float, height: float) -> Any:
 def _save(figure: Any, path: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    atomic_write(path, lambda file: file.write(buffer.getvalue()))
+    with atomic_write(path) as file:
+        file.write(buffer.getvalue())
 
 
 def plot_curves(history: History, path: Path, test_accuracy: float | None = None) -> None:
@@ -207,4 +208,5 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
+    with atomic_write(path) as file:
+        file.write(text.encode("utf-8"))

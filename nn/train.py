@@ -85,7 +85,8 @@ class History:
         """The history as JSON text; also written (atomically) to `path` if given."""
         text = json.dumps(self.to_dict(), indent=2)
         if path is not None:
-            atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+            with atomic_write(path) as file:
+                file.write(text.encode("utf-8"))
         return text
 
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
@@ -98,7 +99,8 @@ class History:
             writer.writerow((i + 1, *["" if v is None else v for v in row]))
         text = buffer.getvalue()
         if path is not None:
-            atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+            with atomic_write(path) as file:
+                file.write(text.encode("utf-8"))
         return text
 
 

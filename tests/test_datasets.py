@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from autograd.files import atomic_write
 from nn.datasets import (
     Dataset,
     DatasetError,
@@ -31,7 +32,6 @@ from nn.datasets import (
     read_idx,
     write_idx,
 )
-from nn.datasets.idx import atomic_write
 
 FULL_DATA = os.environ.get("CHAINRULE_DATA")  # read before the fixture below clears it
 

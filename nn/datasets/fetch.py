@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from nn.datasets.idx import CHUNK, GZIP_MAGIC, DatasetError, atomic_write
+from autograd.files import atomic_write
+from nn.datasets.idx import CHUNK, GZIP_MAGIC, DatasetError
 
 # seconds to wait for a connection or for the next bytes; without network we fail fast
 TIMEOUT = 5.0

@@ -7,18 +7,17 @@ gzip-compressed; we tell by the gzip magic bytes, not by the file name.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import math
 import os
 import struct
-import uuid
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from autograd.files import atomic_write
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
@@ -33,28 +32,6 @@ PathLike = str | os.PathLike
 
 class DatasetError(ValueError):
     """A data file is missing, truncated or corrupt, or cannot be fetched."""
-
-
-@contextlib.contextmanager
-def atomic_write(path: PathLike) -> Iterator[BinaryIO]:
-    """Yield a temporary file beside `path` that replaces `path` only if the block succeeds.
-
-    Readers never see a half-written file: on any error the temporary file is removed.
-    """
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    # os.open with mode 0o666 lets the umask decide the final permissions, as open() would
-    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "w+b") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 def read_idx(path: PathLike) -> np.ndarray:
