@@ -44,14 +44,15 @@ def _chain(a, b, seed):
     y.backward(seed)
 
 
-def chainrule_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
-    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+def graph_case(x, y, op: str, seed) -> Callable[[], None]:
+    """Forward + backward of `op` on two leaves of either engine (same code for both)."""
     forward = {
         "add": lambda: x + y, "mul": lambda: x * y, "matmul": lambda: x @ y,
         "exp": lambda: x.exp(), "sum": lambda: x.sum(), "relu": lambda: x.relu(),
         "chain": lambda: _chain(x, y, seed),
     }[op]
-    seed = None if op == "sum" else np.ones(a.shape, dtype=a.dtype)
+    if op == "sum":
+        seed = None
 
     def run() -> None:
         x.grad = y.grad = None
@@ -59,6 +60,11 @@ def chainrule_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
         if out is not None:
             out.backward(seed)
     return run
+
+
+def chainrule_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    return graph_case(x, y, op, np.ones(a.shape, dtype=a.dtype))
 
 
 def numpy_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
@@ -107,19 +113,7 @@ def numpy_case(op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
 def torch_case(torch, op: str, a: np.ndarray, b: np.ndarray) -> Callable[[], None]:
     x = torch.tensor(a, requires_grad=True)
     y = torch.tensor(b, requires_grad=True)
-    forward = {
-        "add": lambda: x + y, "mul": lambda: x * y, "matmul": lambda: x @ y,
-        "exp": lambda: x.exp(), "sum": lambda: x.sum(), "relu": lambda: x.relu(),
-        "chain": lambda: _chain(x, y, seed),
-    }[op]
-    seed = None if op == "sum" else torch.ones(a.shape)
-
-    def run() -> None:
-        x.grad = y.grad = None
-        out = forward()
-        if out is not None:
-            out.backward(seed)
-    return run
+    return graph_case(x, y, op, torch.ones(a.shape))
 
 
 def median_seconds(fn: Callable[[], None], repeats: int, budget: float) -> float:
