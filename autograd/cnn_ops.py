@@ -32,7 +32,7 @@ from autograd.conv_ops import (
     geometry,
     unfold,
 )
-from autograd.op import register
+from autograd.op import OPS, register
 from autograd.tensor import Tensor, check_dtypes, result
 
 _AXES = {1: ("L",), 2: ("H", "W")}
@@ -240,18 +240,6 @@ def _gather(g: np.ndarray, ctx: tuple) -> np.ndarray:
     return out
 
 
-def _max_pool_grad(g, out, ctx, x):
-    if g.__class__ is Tensor:
-        return (result(_route(g._array, ctx), (g,), MAX_UNPOOL, ctx),)
-    return (_route(g, ctx),)
-
-
-def _max_unpool_grad(g, out, ctx, y):
-    if g.__class__ is Tensor:
-        return (result(_gather(g._array, ctx), (g,), MAX_POOL, ctx),)
-    return (_gather(g, ctx),)
-
-
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "avg_pool2d"
                ) -> Tensor:
     """The mean of each kh×kw window of x (N, C, H, W) (stride as in `max_pool2d`)."""
@@ -282,16 +270,17 @@ def _share(g: np.ndarray, ctx: tuple) -> np.ndarray:
     return gx
 
 
-def _avg_pool_grad(g, out, ctx, x):
-    if g.__class__ is Tensor:
-        return (result(_share(g._array, ctx), (g,), AVG_UNPOOL, ctx),)
-    return (_share(g, ctx),)
+def _linear_map_grad(apply: Any, adjoint_name: str) -> Any:
+    """The rule of a pooling op, a fixed linear map: its gradient is `apply(g, ctx)`.
 
-
-def _avg_unpool_grad(g, out, ctx, y):
-    if g.__class__ is Tensor:
-        return (result(_average(g._array, ctx), (g,), AVG_POOL, ctx),)
-    return (_average(g, ctx),)
+    With create_graph the gradient is recorded as the op `adjoint_name`, whose own rule
+    maps back with the pooling itself, so second derivatives work.
+    """
+    def grad(g, out, ctx, x):
+        if g.__class__ is Tensor:
+            return (result(apply(g._array, ctx), (g,), OPS[adjoint_name], ctx),)
+        return (apply(g, ctx),)
+    return grad
 
 
 CONV = register(
@@ -299,13 +288,13 @@ CONV = register(
     engines=("Tensor",), grad=_conv_grad)
 MAX_POOL = register(
     "max_pool2d", "∂max(window)/∂xᵢ = 1 at the window's first maximum, else 0",
-    engines=("Tensor",), grad=_max_pool_grad)
+    engines=("Tensor",), grad=_linear_map_grad(_route, "max_unpool2d"))
 MAX_UNPOOL = register(
     "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maximum",
-    engines=("Tensor",), grad=_max_unpool_grad)
+    engines=("Tensor",), grad=_linear_map_grad(_gather, "max_pool2d"))
 AVG_POOL = register(
     "avg_pool2d", "∂mean(window)/∂xᵢ = 1/(kh·kw) for each window holding xᵢ",
-    engines=("Tensor",), grad=_avg_pool_grad)
+    engines=("Tensor",), grad=_linear_map_grad(_share, "avg_unpool2d"))
 AVG_UNPOOL = register(
     "avg_unpool2d", "the adjoint of avg_pool2d: ∂/∂g = the mean of g over each window",
-    engines=("Tensor",), grad=_avg_unpool_grad)
+    engines=("Tensor",), grad=_linear_map_grad(_average, "avg_pool2d"))
