@@ -406,3 +406,17 @@ def test_sample_is_first_500_training_images_of_each_digit(full_mnist):
         expected = data.train_images[data.train_labels == digit][:500]
         assert np.array_equal(sample.train_images[sample.train_labels == digit], expected[:400])
         assert np.array_equal(sample.test_images[sample.test_labels == digit], expected[400:])
+
+
+def test_a_label_outside_0_to_9_is_refused_naming_file_index_and_byte(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 20).astype(np.uint8)
+    labels[5] = 200
+    for split, n in (("train", 20), ("t10k", 20)):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte", np.zeros((n, 28, 28), np.uint8))
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte",
+                  labels if split == "train" else labels % 10)
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte: label 200 at index 5 "
+                                           r"\(byte 13 of the uncompressed file\) is not a "
+                                           r"class 0-9"):
+        load_idx_dataset(tmp_path)

@@ -82,6 +82,10 @@ def _find_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
+CLASSES = 10  # MNIST, Fashion-MNIST and KMNIST alike
+LABEL_HEADER = 8  # bytes before the first label of an IDX1 file
+
+
 def _check_split(images: Path, labels: Path, arrays: dict, split: str) -> None:
     x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     if x.ndim != 3 or x.dtype != np.uint8:
@@ -93,6 +97,10 @@ def _check_split(images: Path, labels: Path, arrays: dict, split: str) -> None:
     if len(x) != len(y):
         raise DatasetError(f"{images.name} holds {len(x)} images but {labels.name} holds "
                            f"{len(y)} labels")
+    if y.size and y.max() >= CLASSES:
+        i = int(np.argmax(y >= CLASSES))
+        raise DatasetError(f"{labels.name}: label {y[i]} at index {i} (byte {LABEL_HEADER + i} "
+                           f"of the uncompressed file) is not a class 0-{CLASSES - 1}")
 
 
 def load_idx_dataset(folder: PathLike, source: str | None = None) -> Dataset:
