@@ -30,9 +30,10 @@ from autograd.conv_ops import (
     _unfold_array,
     fold,
     geometry,
+    linear_map_grad,
     unfold,
 )
-from autograd.op import OPS, register
+from autograd.op import register
 from autograd.tensor import Tensor, check_dtypes, result
 
 _AXES = {1: ("L",), 2: ("H", "W")}
@@ -270,31 +271,18 @@ def _share(g: np.ndarray, ctx: tuple) -> np.ndarray:
     return gx
 
 
-def _linear_map_grad(apply: Any, adjoint_name: str) -> Any:
-    """The rule of a pooling op, a fixed linear map: its gradient is `apply(g, ctx)`.
-
-    With create_graph the gradient is recorded as the op `adjoint_name`, whose own rule
-    maps back with the pooling itself, so second derivatives work.
-    """
-    def grad(g, out, ctx, x):
-        if g.__class__ is Tensor:
-            return (result(apply(g._array, ctx), (g,), OPS[adjoint_name], ctx),)
-        return (apply(g, ctx),)
-    return grad
-
-
 CONV = register(
     "conv", "y = W₂·cols(x) + b: ∂/∂W = Σₙ G·colsᵀ, ∂/∂x = fold(W₂ᵀ·G), ∂/∂b = Σ G",
     engines=("Tensor",), grad=_conv_grad)
 MAX_POOL = register(
     "max_pool2d", "∂max(window)/∂xᵢ = 1 at the window's first maximum, else 0",
-    engines=("Tensor",), grad=_linear_map_grad(_route, "max_unpool2d"))
+    engines=("Tensor",), grad=linear_map_grad(_route, "max_unpool2d"))
 MAX_UNPOOL = register(
     "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maximum",
-    engines=("Tensor",), grad=_linear_map_grad(_gather, "max_pool2d"))
+    engines=("Tensor",), grad=linear_map_grad(_gather, "max_pool2d"))
 AVG_POOL = register(
     "avg_pool2d", "∂mean(window)/∂xᵢ = 1/(kh·kw) for each window holding xᵢ",
-    engines=("Tensor",), grad=_linear_map_grad(_share, "avg_unpool2d"))
+    engines=("Tensor",), grad=linear_map_grad(_share, "avg_unpool2d"))
 AVG_UNPOOL = register(
     "avg_unpool2d", "the adjoint of avg_pool2d: ∂/∂g = the mean of g over each window",
-    engines=("Tensor",), grad=_linear_map_grad(_average, "avg_pool2d"))
+    engines=("Tensor",), grad=linear_map_grad(_average, "avg_pool2d"))

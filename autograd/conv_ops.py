@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograd.op import register
+from autograd.op import OPS, register
 from autograd.tensor import Tensor, result
 
 FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
@@ -126,25 +126,33 @@ def _fold_array(cols: np.ndarray, geo: Geometry, shape: tuple[int, ...]) -> np.n
     return padded[:, :, ph:ph + h, pw:pw + w].reshape(shape)
 
 
-def _unfold_grad(g, out, ctx, x):
-    geo, shape = ctx
-    if g.__class__ is Tensor:
-        return (result(_fold_array(g._array, geo, shape), (g,), FOLD, (geo, shape)),)
-    return (_fold_array(g, geo, shape),)
+def linear_map_grad(apply: Any, adjoint_name: str) -> Any:
+    """The rule of an op that is a fixed linear map (unfold, fold, pooling).
+
+    Its gradient is `apply(g, ctx)`, the adjoint map. With create_graph that gradient is
+    recorded as the op `adjoint_name`, whose own rule maps back, so second derivatives
+    work without a rule of their own.
+    """
+    def grad(g, out, ctx, x):
+        if g.__class__ is Tensor:
+            return (result(apply(g._array, ctx), (g,), OPS[adjoint_name], ctx),)
+        return (apply(g, ctx),)
+    return grad
 
 
-def _fold_grad(g, out, ctx, cols):
+def _fold_columns(cols: np.ndarray, ctx: tuple) -> np.ndarray:
     geo, shape = ctx
-    n, c = shape[:2]
-    if g.__class__ is Tensor:
-        data = _unfold_array(g._array.reshape((n, c) + geo.size), geo)
-        return (result(data, (g,), UNFOLD, (geo, shape)),)
-    return (_unfold_array(g.reshape((n, c) + geo.size), geo),)
+    return _fold_array(cols, geo, shape)
+
+
+def _unfold_image(x: np.ndarray, ctx: tuple) -> np.ndarray:
+    geo, shape = ctx
+    return _unfold_array(x.reshape(shape[:2] + geo.size), geo)
 
 
 UNFOLD = register(
     "unfold", "∂unfold(x)/∂x = fold: each column's gradient added back onto its patch",
-    engines=("Tensor",), grad=_unfold_grad)
+    engines=("Tensor",), grad=linear_map_grad(_fold_columns, "fold"))
 FOLD = register(
     "fold", "∂fold(cols)/∂cols = unfold: each patch of the gradient as a column",
-    engines=("Tensor",), grad=_fold_grad)
+    engines=("Tensor",), grad=linear_map_grad(_unfold_image, "unfold"))

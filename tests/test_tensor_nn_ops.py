@@ -167,6 +167,9 @@ def test_unfold_matches_the_loop_and_gradcheck(case):
     np.testing.assert_allclose((cols.data * c.data).sum(), (a * folded.data).sum(), rtol=1e-10)
     gradcheck(lambda t: ag.fold(t, size, k, s, p, d), [c])
     second = ag.grad(lambda t: (ag.unfold(t, k, s, p, d) ** 2).sum())
+    # the create_graph gradient must equal the plain one, and differentiate correctly
+    plain = ag.grad(lambda t: (ag.unfold(t, k, s, p, d) ** 2).sum())(a)
+    np.testing.assert_allclose(second(x).data, plain, rtol=1e-12)
     gradcheck(second, [x])
 
 
