@@ -34,7 +34,7 @@ from autograd.conv_ops import (
     unfold,
 )
 from autograd.op import register
-from autograd.tensor import Tensor, check_dtypes, result
+from autograd.tensor import Tensor, check_dtypes, constant_input, result
 
 _AXES = {1: ("L",), 2: ("H", "W")}
 
@@ -97,7 +97,7 @@ def _conv(dims: int, name: str, x: Any, weight: Tensor, bias: Tensor | None, str
         wanted = "(out, C, k)" if dims == 1 else "(out, C, kh, kw)"
         raise ValueError(f"{name}: weight must be a Tensor of shape {wanted}, got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
-    x = x if isinstance(x, Tensor) else weight._constant(x)
+    x = x if isinstance(x, Tensor) else constant_input(name, x, weight)
     if x.ndim != dims + 2:
         raise ValueError(f"{name}: input must have shape {layout}, got a tensor of shape "
                          f"{x.shape}")

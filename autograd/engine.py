@@ -73,10 +73,10 @@ class Node:
         totals = backpropagate(self, self._seed_grad(gradient), create_graph)
         given_to_leaves: set[int] = set()
         for node, grad in totals.items():
-            if node.op is None and hasattr(grad, "copy"):
+            if node.op is None:
                 # a rule may hand one array to several inputs (a + b): each leaf gets its
                 # own, so that changing one .grad in place cannot change another
-                if id(grad) in given_to_leaves:
+                if id(grad) in given_to_leaves and hasattr(grad, "copy"):
                     grad = grad.copy()
                 given_to_leaves.add(id(grad))
             known = node.grad
@@ -93,15 +93,23 @@ class Node:
             node.grad = node._zero_like_grad()
 
 
-def topological_order(root: Node) -> list[Node]:
-    """Every node reachable from `root`, parents before children (iterative DFS)."""
+def topological_order(root: Node, leaves: bool = True) -> list[Node]:
+    """Every node reachable from `root`, parents before children (iterative DFS).
+
+    With `leaves=False` the nodes without parents are left out (backward has nothing
+    to do at them), which also spares the traversal most of its set lookups.
+    """
     order: list[Node] = []
     visited = {root}
     stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.parents))]
     while stack:
         node, pending = stack[-1]
         for parent in pending:
-            if parent not in visited:
+            if not parent.parents:
+                if leaves and parent not in visited:
+                    visited.add(parent)
+                    order.append(parent)  # finished at once: no stack round trip
+            elif parent not in visited:
                 visited.add(parent)
                 stack.append((parent, iter(parent.parents)))
                 break
@@ -131,9 +139,9 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     # context manager here costs more than a small Tensor op)
     previous, _recording = _recording, create_graph
     try:
-        for node in reversed(topological_order(root)):
+        for node in reversed(topological_order(root, leaves=False)):
             op = node.op
-            if op is None:
+            if op is None:  # a root without parents
                 continue
             grad = known_grad(node)
             if grad is None:
@@ -152,13 +160,16 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                 input_grads = op.grad(grad, node.data, node.ctx, *map(_data_of, parents))
             if on_step is not None:
                 on_step(node, grad, input_grads)
+            # an op with exact grads needs no reshaping of them (plain backward only)
+            check = accept is not None and (create_graph or not op.exact_grads)
             for parent, input_grad in zip(parents, input_grads):
                 if input_grad is None:
                     continue
                 if accept is not None:
                     if not parent.requires_grad:
                         continue
-                    input_grad = accept(parent, input_grad)
+                    if check:
+                        input_grad = accept(parent, input_grad)
                 known = known_grad(parent)
                 totals[parent] = input_grad if known is None else known + input_grad
     finally:

@@ -10,6 +10,11 @@ The grad signature is `grad(g, out, ctx, *inputs) -> tuple`, one entry per input
 `g` is the gradient arriving at the output, `out` the output itself, `ctx` whatever
 constant the forward saved (an exponent, an axis, ...), and `inputs` the operands.
 An entry may be None when that input needs no gradient.
+
+An op registered with `exact_grads=True` promises that, in a plain backward, its rule
+returns fresh arrays of exactly its inputs' shapes (the fused training ops do). The
+traversal then hands them on as they are, skipping the per-input check that sums a
+broadcast gradient back to its input's shape; tests hold every such op to the promise.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Op:
     grad: Callable
     engines: tuple[str, ...] = ENGINES
     forward: Callable | None = field(default=None, repr=False)
+    exact_grads: bool = False  # see the module docstring
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -36,14 +42,14 @@ OPS: dict[str, Op] = {}
 
 
 def register(name: str, formula: str, grad: Callable, engines: tuple[str, ...] = ENGINES,
-             forward: Callable | None = None) -> Op:
+             forward: Callable | None = None, exact_grads: bool = False) -> Op:
     """Add an op to the table; every name appears once."""
     if name in OPS:
         raise ValueError(f"op {name!r} is registered twice")
     unknown = set(engines) - set(ENGINES)
     if unknown:
         raise ValueError(f"op {name!r}: unknown engines {sorted(unknown)}")
-    op = Op(name, formula, grad, tuple(engines), forward)
+    op = Op(name, formula, grad, tuple(engines), forward, exact_grads)
     OPS[name] = op
     return op
 

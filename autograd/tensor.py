@@ -72,14 +72,21 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
         t.op = op
         t.ctx = ctx
         t.requires_grad = True
-        # unrolled for one and two inputs: a generic tuple(...) costs 3x as much
-        if len(parents) == 2:
-            t._saved_versions = (parents[0]._version, parents[1]._version)
-        elif len(parents) == 1:
-            t._saved_versions = (parents[0]._version,)
-        else:
-            t._saved_versions = tuple(map(_version_of, parents))
+        t._saved_versions = _versions(parents)
     return t
+
+
+def _versions(parents: tuple) -> tuple[int, ...]:
+    """The parents' version counters; unrolled for the common arities, as a generic
+    tuple(map(...)) costs twice as much on this hot path."""
+    n = len(parents)
+    if n == 2:
+        return (parents[0]._version, parents[1]._version)
+    if n == 1:
+        return (parents[0]._version,)
+    if n == 3:
+        return (parents[0]._version, parents[1]._version, parents[2]._version)
+    return tuple(map(_version_of, parents))
 
 
 def _check_numbers(data: list | tuple) -> None:
@@ -97,6 +104,15 @@ def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
             if t.requires_grad:
                 return _make(array, inputs, op, ctx)
     return _make(array)
+
+
+def constant_input(name: str, x: Any, like: Tensor) -> Tensor:
+    """A number or array `x` as a constant Tensor of `like`'s dtype, for op `name`."""
+    constant = like._constant(x)
+    if constant is NotImplemented:
+        raise TypeError(f"{name}: input must be a Tensor, a number or an array, got "
+                        f"{type(x).__name__}")
+    return constant
 
 
 def check_dtypes(name: str, a: Tensor, b: Tensor) -> None:
@@ -222,7 +238,8 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     # -- elementwise ops (shared with Value) --------------------------------------------
     def _constant(self, x: Any) -> Tensor:
-        if isinstance(x, (numbers.Real, np.ndarray, np.generic, list, tuple)):
+        # ndarray first: isinstance stops at the first match, and numbers.Real is an ABC
+        if isinstance(x, (np.ndarray, numbers.Real, np.generic, list, tuple)):
             return _make(np.asarray(x, dtype=self._array.dtype))
         return NotImplemented
 
@@ -393,6 +410,8 @@ class Tensor(ew.ElementwiseMethods, Node):
             if self._array.size != 1:
                 raise ValueError(f"backward: output has shape {shape}; pass gradient= of "
                                  "that shape or reduce to a scalar")
+            if not shape:
+                return np.array(1.0, dtype=self._array.dtype)  # a third of np.ones' cost
             return np.ones(shape, dtype=self._array.dtype)
         if gradient.__class__ is Tensor:
             if gradient.shape != shape:
@@ -416,7 +435,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         return np.zeros_like(self._array)
 
     def _check_versions(self) -> None:
-        if not self._version and tuple(map(_version_of, self.parents)) == self._saved_versions:
+        if not self._version and _versions(self.parents) == self._saved_versions:
             return  # the common case, checked without a Python-level loop
         name = self.op.name
         if self._version:

@@ -1,9 +1,11 @@
 """MNIST with the lectures' 784-16-16-10 network: speed against peers, and accuracy.
 
 Speed: seconds per epoch of plain mini-batch SGD at batch sizes 10, 32 and 128, for
-chainrule (the Tensor engine through nn), PyTorch eager on the CPU (when installed) and
-the hand-derived numpy baseline of benchmarks/backprop_reference.py, in the same run, with
-the same initial weights, data order, float32, and number of BLAS threads.
+chainrule (the Tensor engine through nn: `nn.mlp(..., fuse=True)`, as the main job trains
+it, and "layers", the same network with each ReLU a layer and a graph node of its own),
+PyTorch eager on the CPU (when installed) and the hand-derived numpy baseline of
+benchmarks/backprop_reference.py, in the same run, with the same initial weights, data
+order, float32, and number of BLAS threads.
 
 Accuracy: `chainrule train` with its default settings (the main job), once per seed;
 mean and spread of the test accuracy.
@@ -18,6 +20,7 @@ The full MNIST is read through CHAINRULE_DATA (or ../shared/data when that folde
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -66,8 +69,8 @@ def epoch_numpy(weights, biases, images, labels, batch_size, order) -> None:
             b -= lr * db
 
 
-def chainrule_model(weights, biases):
-    model = nn.mlp(784, SIZES[1:], activation="relu")
+def chainrule_model(weights, biases, fuse: bool):
+    model = nn.mlp(784, SIZES[1:], activation="relu", fuse=fuse)
     linears = [layer for layer in model if isinstance(layer, nn.Linear)]
     for layer, w, b in zip(linears, weights, biases):
         layer.weight.data = w.copy()
@@ -113,14 +116,14 @@ def runners(images, labels, batch_size: int, torch) -> dict:
     weights, biases = initial_weights(0)
     numpy_weights = [w.copy() for w in weights]
     numpy_biases = [b.copy() for b in biases]
-    model = chainrule_model(weights, biases)
-    optimizer = nn.SGD(model.parameters(), lr=LR)
-    runs = {
-        "numpy": lambda order: epoch_numpy(
-            numpy_weights, numpy_biases, images, labels, batch_size, order),
-        "chainrule": lambda order: epoch_chainrule(
-            model, optimizer, images, labels, batch_size, order),
-    }
+    runs = {"numpy": lambda order: epoch_numpy(
+        numpy_weights, numpy_biases, images, labels, batch_size, order)}
+    # "chainrule" is the fast path the main job trains (activations fused into their Linear
+    # nodes); "layers" is the same network with ReLU as layers of their own
+    for name, fuse in (("chainrule", True), ("layers", False)):
+        model = chainrule_model(weights, biases, fuse)
+        runs[name] = functools.partial(epoch_chainrule, model, nn.SGD(model.parameters(), lr=LR),
+                                       images, labels, batch_size)
     if torch is not None:
         torch_net = torch_model(torch, weights, biases)
         torch_optimizer = torch.optim.SGD(torch_net.parameters(), lr=LR)
@@ -218,6 +221,7 @@ def main() -> None:
                 summary[f"ratio_vs_numpy_b{b}{suffix}"] = vs_numpy
                 summary[f"seconds_chainrule_b{b}{suffix}"] = ours
                 summary[f"seconds_numpy_b{b}{suffix}"] = results["numpy"][b]
+                summary[f"seconds_layers_b{b}{suffix}"] = results["layers"][b]
                 if "torch" in results:
                     summary[f"ratio_vs_torch_b{b}{suffix}"] = vs_torch
                     summary[f"seconds_torch_b{b}{suffix}"] = results["torch"][b]

@@ -226,7 +226,7 @@ def build_model(args: argparse.Namespace, x: np.ndarray) -> Sequential:
         return Sequential(*layers, LeNet5(activation=args.activation, seed=args.seed))
     sizes = args.arch or DEFAULT_ARCH
     init = args.init or ("he_normal" if args.activation in RELU_LIKE else "xavier_uniform")
-    net = nn.mlp(sizes[0], sizes[1:], args.activation, init=init, seed=args.seed)
+    net = nn.mlp(sizes[0], sizes[1:], args.activation, init=init, seed=args.seed, fuse=True)
     return Sequential(*layers, *net)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograd import Tensor, Value
 from autograd import cross_entropy as _fused_cross_entropy
-from autograd.nn_ops import _check_labels as check_labels  # one rule for both engines
+from autograd.nn_ops import label_positions  # one label check for both engines
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -131,7 +131,8 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
     if _is_values(logits):
         rows = np.asarray(logits, dtype=object)
         rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
-        labels = check_labels(np.atleast_1d(labels), *rows.shape)
+        labels = np.atleast_1d(labels)
+        label_positions(labels, rows.shape)
         per = []
         for row, label in zip(rows, labels):
             shift = max(v.data for v in row)  # a constant: keeps exp from overflowing

@@ -43,6 +43,7 @@ class Module:
     """Base class: parameters, submodules, train/eval mode, state dicts and hooks."""
 
     training = True
+    _forward_hooks: dict | None = None  # an instance gets its own at the first hook
     _expand_repr = True  # False: the repr shows one line instead of every child
 
     def forward(self, *args: Any) -> Any:
@@ -50,7 +51,7 @@ class Module:
 
     def __call__(self, *args: Any) -> Any:
         out = self.forward(*args)
-        hooks = self.__dict__.get("_forward_hooks")
+        hooks = self._forward_hooks
         if hooks:
             for hook in list(hooks.values()):
                 hook(self, args, out)
@@ -147,6 +148,10 @@ class Module:
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
         """Copy arrays into the parameters, in place.
 
+        A Tensor parameter's own array is overwritten (cast to its dtype), not replaced, so
+        an optimizer keeping it in its flat buffer (see `nn.optim`) goes on training it;
+        its version is bumped, so graphs recorded before refuse backward.
+
         With `strict` (the default) a missing key, an unexpected key or a shape that
         differs raises ValueError naming every such key; nothing is changed then.
         Without it, only the keys present in both with the right shape are loaded.
@@ -176,8 +181,15 @@ class Module:
             p = params[name]
             if isinstance(p, Value):
                 p.data = float(array)
-            else:  # a new array: bumps the version, so stale graphs refuse backward
-                p.data = np.array(array, dtype=p.data.dtype)
+                continue
+            target = p.data
+            if not target.flags.writeable:  # a read-only array someone gave it: replace it
+                p.data = np.array(array, dtype=target.dtype)
+                continue
+            # overwrite the parameter's own array, which may be a view into an optimizer's
+            # flat buffer; assigning that same array back only bumps the version
+            np.copyto(target, array, casting="unsafe")
+            p.data = target
 
     # -- rebuilding (nn.save / nn.load) ---------------------------------------------
     def config(self) -> dict[str, Any]:

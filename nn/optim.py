@@ -3,6 +3,17 @@
 They update Tensor parameters (array data, changed in place) and Value parameters (float
 data) alike. Batch, stochastic and mini-batch gradient descent differ only in the batch
 size the data loader uses.
+
+An optimizer keeps its Tensor parameters in one flat buffer per dtype, the "arena": at
+construction each parameter's array is copied into it and `p.data` becomes a view of its
+slice (same values, same shape). A step then updates every parameter with a handful of
+numpy calls on the whole buffer instead of a few per parameter, which for a small model
+is most of the cost of a step: PyTorch's multi-tensor ("foreach") optimizers do the same.
+The optimizer's own state (momentum, Adam's running means) lives in flat buffers beside it.
+
+Nothing else changes for the user. A parameter given a new array later (`p.data = array`)
+is still updated, in that new array, by a per-parameter path that shares the math and the
+state with the flat one; so is every parameter of a step where some have no gradient.
 """
 
 from __future__ import annotations
@@ -13,107 +24,295 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Node, Value
-from nn.module import clear_grad
+from autograd import Node, Tensor, Value
+
+
+class _Group:
+    """The parameters that share one flat update: Tensors of one dtype, or all the Values.
+
+    `state[k]` is the flat array of the optimizer's k-th state (velocity, m, v), zero at
+    the start; `state_views[k][i]` is parameter i's slice of it, 1-d. A Tensor group also
+    has its `arena`, which holds the weights, `views[i]`, parameter i's slice of it
+    shaped like the parameter (its `_array` unless something assigned another since), and
+    `grads`, a buffer as long into which a step gathers the gradients.
+    `t[i]` counts the steps parameter i took; `same_t` says whether they are all equal.
+    """
+
+    __slots__ = ("params", "indices", "tensors", "dtype", "shapes", "arena", "views", "grads",
+                 "state", "state_views", "t", "same_t")
+
+    def __init__(self, params: list[Node], indices: list[int], tensors: bool,
+                 dtype: np.dtype, n_states: int) -> None:
+        self.params, self.indices, self.tensors, self.dtype = params, indices, tensors, dtype
+        self.shapes = [p._array.shape if tensors else () for p in params]
+        sizes = [math.prod(shape) for shape in self.shapes]
+        bounds = np.cumsum([0, *sizes]).tolist()
+        slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
+        self.arena = self.views = self.grads = None
+        if tensors:
+            self.arena = np.empty(bounds[-1], dtype=dtype)
+            self.grads = np.empty(bounds[-1], dtype=dtype)
+            self.views = [self.arena[s].reshape(shape) for s, shape in zip(slices, self.shapes)]
+            for p, view in zip(params, self.views):
+                np.copyto(view, p._array)
+                p._array = view  # the same values, now in the arena: no version bump
+        self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
+        self.state_views = [[flat[s] for s in slices] for flat in self.state]
+        self.t = [0] * len(params)
+        self.same_t = True
 
 
 class Optimizer:
     """Holds the parameters and the learning rate; subclasses define `_update`.
 
+    Tensor parameters are grouped by dtype and each group is kept in one flat buffer (their
+    `.data` become views of it; see the module docstring), so that a step is a few numpy
+    calls on that buffer; Value parameters are gathered into one float64 vector per step.
     Updates are computed in each parameter's own dtype (float32 stays float32, a Value's
-    float stays a float) and subtracted in place.
+    float stays a float) and subtracted in place; each updated Tensor's version is bumped,
+    so a graph recorded before the step refuses backward after it.
+
+    `p.data = new_array` after construction is honoured: p is then updated in its new
+    array, but its dtype group steps parameter by parameter from then on (slower), as it
+    does in any step where one of them has no gradient. `Module.load_state_dict` copies
+    into the existing arrays, so it keeps the flat buffer.
     """
 
+    _state_names: tuple[str, ...] = ()  # the flat state arrays `_update` receives, in order
+    _counts_steps = False  # True: `_update` needs each parameter's step count t
+
     def __init__(self, params: Iterable[Node], lr: float, weight_decay: float) -> None:
+        name = type(self).__name__
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: no parameters to optimise")
+            raise ValueError(f"{name}: no parameters to optimise")
         if lr <= 0.0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
+            raise ValueError(f"{name}: lr must be positive, got {lr}")
         if weight_decay < 0.0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0")
+            raise ValueError(f"{name}: weight_decay must be >= 0")
         self.lr, self.weight_decay = float(lr), float(weight_decay)
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self.steps = 0
+        self._groups = self._make_groups()
+
+    def _make_groups(self) -> list[_Group]:
+        name = type(self).__name__
+        first_index: dict[int, int] = {}
+        members: dict[Any, list[int]] = {}  # dtype (Tensors) or Value -> parameter indices
+        for i, p in enumerate(self.params):
+            j = first_index.setdefault(id(p), i)
+            if j != i:
+                raise ValueError(f"{name}: parameter {i} is parameter {j} again; "
+                                 "pass each parameter once")
+            if isinstance(p, Tensor):
+                key = p._array.dtype
+            elif isinstance(p, Value):
+                key = Value
+            else:
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, "
+                                "not a Tensor or a Value")
+            members.setdefault(key, []).append(i)
+        return [_Group([self.params[i] for i in indices], indices, key is not Value,
+                       np.dtype(np.float64) if key is Value else key, len(self._state_names))
+                for key, indices in members.items()]
+
+    @property
+    def state(self) -> list[dict[str, Any]]:
+        """Per parameter, in order: views of its slices of the optimizer's state arrays
+        (shaped like the parameter; writing to them changes the state) and, for Adam, `t`,
+        the number of steps it took."""
+        states: list[dict[str, Any]] = [{} for _ in self.params]
+        for group in self._groups:
+            for i, (index, shape) in enumerate(zip(group.indices, group.shapes)):
+                state = states[index]
+                for key, views in zip(self._state_names, group.state_views):
+                    state[key] = views[i].reshape(shape)
+                if self._counts_steps:
+                    state["t"] = group.t[i]
+        return states
 
     def zero_grad(self) -> None:
-        for p in self.params:
-            clear_grad(p)
+        """Forget every gradient: None for a Tensor, 0.0 for a Value (as `clear_grad`)."""
+        for group in self._groups:
+            fresh = None if group.tensors else 0.0
+            for p in group.params:
+                p.grad = fresh
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         self.steps += 1
-        for p, state in zip(self.params, self.state):
+        for group in self._groups:
+            if group.tensors:
+                self._step_tensors(group)
+            else:
+                self._step_values(group)
+
+    def _step_tensors(self, group: _Group) -> None:
+        """One `_update` on the whole arena when every parameter has a gradient and is
+        still in it (and, for Adam, all took as many steps); else one per parameter."""
+        grads = []
+        for p, view in zip(group.params, group.views):
             g = p.grad
-            if g is None:  # backward never reached p
+            if g.__class__ is Tensor:  # create_graph: a node
+                g = g._array
+            # no gradient, a new array, or a gradient to broadcast: one by one
+            if g is None or p._array is not view or g.shape != view.shape:
+                self._step_each(group)
+                return
+            grads.append(g)
+        t = self._next_t(group)
+        if t is None:
+            self._step_each(group)
+            return
+        arena = group.arena
+        g = np.concatenate(grads, axis=None, out=group.grads)
+        arena -= self._update(arena, g, group.state, t)
+        for p in group.params:
+            p._bump_version()
+
+    def _step_values(self, group: _Group) -> None:
+        """Value parameters: gather their floats into a vector, update it, write back."""
+        grads = []
+        for p in group.params:
+            g = p.grad
+            if g is None:
+                self._step_each(group)
+                return
+            grads.append(g.data if g.__class__ is Value else g)
+        t = self._next_t(group)
+        if t is None:
+            self._step_each(group)
+            return
+        w = np.array([p.data for p in group.params], dtype=np.float64)
+        w -= self._update(w, np.array(grads, dtype=np.float64), group.state, t)
+        for p, new in zip(group.params, w.tolist()):
+            p.data = new
+
+    def _next_t(self, group: _Group) -> int | None:
+        """The step count of a whole-group step (0 if unused), advanced for every
+        parameter; None when the parameters took different numbers of steps."""
+        if not self._counts_steps:
+            return 0
+        if not group.same_t:
+            return None
+        t = group.t[0] + 1
+        group.t = [t] * len(group.t)
+        return t
+
+    def _step_each(self, group: _Group) -> None:
+        """The per-parameter path: `_update` on each parameter with a gradient, given its
+        views of the state, subtracted from whatever array the parameter holds now."""
+        if group.tensors:  # checked first, so that an error changes nothing
+            for i, p in enumerate(group.params):
+                if p._array.shape != group.shapes[i]:
+                    raise ValueError(f"{type(self).__name__}: parameter {group.indices[i]} "
+                                     f"has shape {p._array.shape}, it had {group.shapes[i]} "
+                                     "when the optimizer was made; make a new optimizer")
+        for i, p in enumerate(group.params):
+            g = p.grad
+            if g is None:  # backward never reached p: it and its state stay as they are
                 continue
             if isinstance(g, Node):  # a create_graph gradient is a node: step with its data
                 g = g.data
-            update = self._update(p.data, g, state)
-            if p.__class__ is Value:
-                p.data = float(p.data - update)
+            group.t[i] += 1
+            state = [views[i] for views in group.state_views]
+            if group.tensors:
+                w = p._array
+                # a copy: `_update` may overwrite its gradient
+                g = np.array(np.broadcast_to(g, w.shape), dtype=w.dtype).reshape(-1)
+                w -= self._update(w.reshape(-1), g, state, group.t[i]).reshape(w.shape)
+                p._bump_version()
             else:
-                p.data -= update  # in place; the setter bumps the version counter
+                w = np.array([p.data], dtype=np.float64)
+                update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i])
+                p.data = float(w[0] - update[0])
+        group.same_t = min(group.t) == max(group.t)
 
-    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
-        """The step to subtract from the weights `w` given their gradient `g`."""
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
+                t: int) -> np.ndarray:
+        """The step to subtract from the flat weights `w` given their gradient `g`.
+
+        `state` holds views of this optimizer's state arrays (`_state_names`) for the same
+        weights, to be updated in place; `t` is their step count, this step included.
+        `w` must not be changed; `g` is the optimizer's own copy, which it may overwrite
+        (saving an array on the hot path). The math stays in the dtype of `w`.
+        """
         raise NotImplementedError
 
 
 class SGD(Optimizer):
     """w ← w - lr·v, with v the gradient (plus weight_decay·w) or its momentum average.
 
-    With momentum μ: v ← μ·v + g (v starts at the first g). Nesterov looks ahead and
-    steps along g + μ·v instead of v.
+    With momentum μ: v ← μ·v + g (v starts at zero, so at the first g). Nesterov looks
+    ahead and steps along g + μ·v instead of v.
     """
+
+    _state_names = ("velocity",)
 
     def __init__(self, params: Iterable[Node], lr: float = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0.0:
             raise ValueError("SGD: nesterov needs a momentum > 0")
         self.momentum, self.nesterov = float(momentum), nesterov
+        super().__init__(params, lr, weight_decay)
 
-    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
+                t: int) -> np.ndarray:
         if self.weight_decay:
-            g = g + self.weight_decay * w
-        if self.momentum:
-            velocity = state.get("velocity")
-            velocity = g if velocity is None else self.momentum * velocity + g
-            state["velocity"] = velocity
-            g = g + self.momentum * velocity if self.nesterov else velocity
-        return self.lr * g
+            g += self.weight_decay * w
+        momentum = self.momentum
+        if momentum:
+            velocity = state[0]
+            velocity *= momentum
+            velocity += g
+            if not self.nesterov:
+                return self.lr * velocity
+            g += momentum * velocity
+        g *= self.lr
+        return g
 
 
 class Adam(Optimizer):
     """Adam: steps of lr·m̂/(√v̂ + eps) from bias-corrected running means of g and g².
 
     weight_decay adds weight_decay·w to the gradient (L2, as in the Adam paper); with
-    `decoupled=True` it shrinks the weights directly instead (AdamW).
+    `decoupled=True` it shrinks the weights directly instead (AdamW). The step count t of
+    the bias correction is kept per parameter: a parameter without a gradient in a step
+    does not advance it (as in PyTorch).
     """
+
+    _state_names = ("m", "v")
+    _counts_steps = True
 
     def __init__(self, params: Iterable[Node], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False) -> None:
-        super().__init__(params, lr, weight_decay)
         if not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        self.betas, self.eps, self.decoupled = (float(betas[0]), float(betas[1])), eps, decoupled
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps, self.decoupled = float(eps), decoupled
+        super().__init__(params, lr, weight_decay)
 
-    def _update(self, w: Any, g: Any, state: dict[str, Any]) -> Any:
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
+                t: int) -> np.ndarray:
         if self.weight_decay and not self.decoupled:
-            g = g + self.weight_decay * w
+            g += self.weight_decay * w
         beta1, beta2 = self.betas
-        t = state["t"] = state.get("t", 0) + 1
-        m = state["m"] = beta1 * state.get("m", 0.0) + (1.0 - beta1) * g
-        v = state["v"] = beta2 * state.get("v", 0.0) + (1.0 - beta2) * g * g
-        m_hat, v_hat = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
-        update = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m, v = state
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        # lr·m̂/(√v̂ + eps) with m̂ = m/(1 - β1^t), v̂ = v/(1 - β2^t), as PyTorch computes it
+        step = np.sqrt(v)
+        step /= math.sqrt(1.0 - beta2 ** t)
+        step += self.eps
+        np.divide(m, step, out=step)
+        step *= self.lr / (1.0 - beta1 ** t)
         if self.weight_decay and self.decoupled:
-            update = update + self.lr * self.weight_decay * w
-        return update
+            step += (self.lr * self.weight_decay) * w
+        return step
 
 
 class LRScheduler:

@@ -22,8 +22,10 @@ import backprop_reference as reference  # noqa: E402
 SIZES = [784, 16, 16, 10]
 
 
-def lecture_network(activation: str, seed: int) -> nn.Sequential:
-    model = nn.mlp(784, SIZES[1:], activation=activation, dtype="float64", seed=seed)
+def lecture_network(activation: str, seed: int, fuse: bool) -> nn.Sequential:
+    model = nn.mlp(784, SIZES[1:], activation=activation, dtype="float64", seed=seed,
+                   fuse=fuse)
+    assert len(model) == (3 if fuse else 5)
     for layer in model:  # non-zero biases, so a wrong bias gradient cannot hide
         if isinstance(layer, nn.Linear):
             layer.bias.data = np.random.default_rng(seed).normal(0, 0.1, layer.bias.shape)
@@ -35,14 +37,15 @@ def weights_and_biases(model):
     return [lin.weight.data for lin in linears], [lin.bias.data for lin in linears], linears
 
 
+@pytest.mark.parametrize("fuse", [False, True], ids=["layers", "fused"])
 @settings(max_examples=15, deadline=None)
 @given(activation=st.sampled_from(["relu", "sigmoid", "tanh"]),
        batch=st.integers(1, 40), seed=st.integers(0, 2**16))
-def test_engine_gradients_equal_the_four_backprop_equations(activation, batch, seed):
+def test_engine_gradients_equal_the_four_backprop_equations(fuse, activation, batch, seed):
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784))
     labels = rng.integers(0, 10, batch)
-    model = lecture_network(activation, seed)
+    model = lecture_network(activation, seed, fuse)
     weights, biases, linears = weights_and_biases(model)
 
     loss = autograd.cross_entropy(model(x), labels)
@@ -56,12 +59,13 @@ def test_engine_gradients_equal_the_four_backprop_equations(activation, batch, s
         np.testing.assert_allclose(layer.bias.grad, db, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("fuse", [False, True], ids=["layers", "fused"])
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
-def test_one_example_through_values_gives_the_fast_path_gradients(activation):
+def test_one_example_through_values_gives_the_fast_path_gradients(activation, fuse):
     rng = np.random.default_rng(7)
     x = rng.random(784)
     label = 3
-    model = lecture_network(activation, seed=1)
+    model = lecture_network(activation, seed=1, fuse=fuse)
 
     loss = autograd.cross_entropy(model(x[None, :]), np.array([label]))
     loss.backward()

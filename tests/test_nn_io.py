@@ -42,6 +42,15 @@ def test_float64_and_scalar_models_round_trip(tmp_path):
     assert [p.data for p in loaded.parameters()] == [p.data for p in scalar.parameters()]
 
 
+def test_fused_mlp_round_trips_with_its_activations(tmp_path):
+    model = nn.mlp(3, [4, 4, 2], activation="sigmoid", fuse=True, seed=1)
+    nn.save(model, tmp_path / "f.npz")
+    loaded = nn.load(tmp_path / "f.npz")
+    assert [layer.activation for layer in loaded] == ["sigmoid", "sigmoid", None]
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model(x).data, loaded(x).data)
+
+
 def test_file_holds_no_pickles_and_readable_architecture(tmp_path):
     path = tmp_path / "m.npz"
     nn.save(nn.mlp(2, [3, 1], seed=0), path)
