@@ -132,6 +132,7 @@ class Tensor(ew.ElementwiseMethods, Node):
     # in-place change through the detached tensor must bump too
     __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_detached_from")
     checks_versions = True
+    _raw = operator.attrgetter("_array")  # for the traversal: no property call
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,

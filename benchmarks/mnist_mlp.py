@@ -5,7 +5,8 @@ chainrule (the Tensor engine through nn: `nn.mlp(..., fuse=True)`, as the main j
 it, and "layers", the same network with each ReLU a layer and a graph node of its own),
 PyTorch eager on the CPU (when installed) and the hand-derived numpy baseline of
 benchmarks/backprop_reference.py, in the same run, with the same initial weights, data
-order, float32, and number of BLAS threads.
+order, float32, and number of BLAS threads. The engines take turns every 50 steps, so
+that the slow spells of a shared machine fall on all of them alike.
 
 Accuracy: `chainrule train` with its default settings (the main job), once per seed;
 mean and spread of the test accuracy.
@@ -41,6 +42,7 @@ import backprop_reference as reference  # noqa: E402
 SIZES = [784, 16, 16, 10]
 BATCH_SIZES = (10, 32, 128)
 LR = 0.1
+CHUNK_STEPS = 50  # steps each engine runs before the next takes its turn
 
 
 def find_data() -> None:
@@ -145,12 +147,20 @@ def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[in
             runs = runners(images, labels, batch_size, torch)
             times: dict[str, list[float]] = {name: [] for name in runs}
             rng = np.random.default_rng(1)
+            chunk = CHUNK_STEPS * batch_size
             for _ in range(epochs):
                 order = rng.permutation(len(images))
-                for name, run in runs.items():  # interleaved: load spikes hit all alike
-                    start = time.perf_counter()
-                    run(order)
-                    times[name].append(time.perf_counter() - start)
+                spent = dict.fromkeys(runs, 0.0)
+                # the engines take turns every CHUNK_STEPS steps, so that a slow spell of
+                # this shared machine (they last seconds) slows them all alike
+                for start in range(0, len(order), chunk):
+                    part = order[start:start + chunk]
+                    for name, run in runs.items():
+                        began = time.perf_counter()
+                        run(part)
+                        spent[name] += time.perf_counter() - began
+                for name, seconds in spent.items():
+                    times[name].append(seconds)
             for name, samples in times.items():
                 results.setdefault(name, {})[batch_size] = statistics.median(samples)
     return results
