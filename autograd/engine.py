@@ -47,7 +47,7 @@ class Node:
 
     __slots__ = ("data", "grad", "parents", "op", "ctx", "label")
     requires_grad = True  # Tensor overrides this per instance
-    _raw = operator.attrgetter("data")  # the plain number or array; Tensor reads its slot
+    _raw = operator.attrgetter("data")  # the plain data; Tensor reads its array's slot
     checks_versions = False  # Tensor: backward calls `_check_versions` (in-place edits)
 
     # Tensor sets this to a function (node, grad) -> grad that undoes broadcasting;
@@ -71,7 +71,22 @@ class Node:
         on a model) between steps. With `create_graph=True` the gradients are themselves
         graph nodes, so they can be differentiated again.
         """
-        backpropagate(self, self._seed_grad(gradient), create_graph, into_grad=True)
+        totals = backpropagate(self, self._seed_grad(gradient), create_graph)
+        given_to_leaves: set[int] = set()
+        for node, grad in totals.items():
+            if node.op is None:
+                # a rule may hand one array to several inputs (a + b): each leaf gets its
+                # own, so that changing one .grad in place cannot change another
+                if id(grad) in given_to_leaves and hasattr(grad, "copy"):
+                    grad = grad.copy()
+                given_to_leaves.add(id(grad))
+            known = node.grad
+            # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which
+            # keeps a create_graph gradient free of a useless `0 + g` node
+            if known is None or (known.__class__ is float and known == 0.0):
+                node.grad = grad
+            else:
+                node.grad = known + grad
 
     def zero_grad(self) -> None:
         """Reset `.grad` on every node of the graph that ends here."""
@@ -108,34 +123,16 @@ def topological_order(root: Node, leaves: bool = True) -> list[Node]:
 StepHook = Callable[[Node, Any, Sequence[Any]], None]
 
 
-def _accumulate(node: Node, grad: Any) -> None:
-    """Add `grad` to `node.grad`."""
-    known = node.grad
-    # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which keeps
-    # a create_graph gradient free of a useless `0 + g` node
-    if known is None or (known.__class__ is float and known == 0.0):
-        node.grad = grad
-    else:
-        node.grad = known + grad
-
-
 def backpropagate(root: Node, seed: Any, create_graph: bool = False,
-                  on_step: StepHook | None = None, into_grad: bool = False) -> dict[Node, Any]:
+                  on_step: StepHook | None = None) -> dict[Node, Any]:
     """Total gradient of `root` with respect to every node that needs one.
 
     `on_step(node, grad, input_grads)` is called as each node passes its gradient to its
     parents; `trace_backward` uses it to show the chain rule one step at a time.
-
-    With `into_grad` (what `backward` does) the gradients also accumulate into `.grad`:
-    an inner node's once its total is complete, a leaf's as each share arrives (as
-    PyTorch's AccumulateGrad does); the returned totals then leave the leaves out.
     """
     global _recording
     totals: dict[Node, Any] = {root: seed}
     known_grad = totals.get
-    if into_grad and root.op is None:
-        _accumulate(root, seed)  # a leaf: nothing to walk
-    given_to_leaves: set[int] = set()  # ids of the arrays stored in leaves' .grad
     node_type = type(root)  # graphs are of one node type
     accept = node_type._accept_grad
     versioned = node_type.checks_versions
@@ -151,8 +148,6 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
             grad = known_grad(node)
             if grad is None:
                 continue
-            if into_grad:
-                _accumulate(node, grad)
             parents = node.parents
             if versioned:
                 node._check_versions()
@@ -160,11 +155,11 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                 input_grads = op.grad(grad, node, node.ctx, *parents)
             elif len(parents) == 2:  # spelled out for the common arities: a starred
                 a, b = parents  # argument list costs more than the rest of the step
-                input_grads = op.grad(grad, raw(node), node.ctx, raw(a), raw(b))
+                input_grads = op.grad(grad, node.data, node.ctx, a.data, b.data)
             elif len(parents) == 1:
-                input_grads = op.grad(grad, raw(node), node.ctx, raw(parents[0]))
+                input_grads = op.grad(grad, node.data, node.ctx, parents[0].data)
             else:
-                input_grads = op.grad(grad, raw(node), node.ctx, *map(raw, parents))
+                input_grads = op.grad(grad, node.data, node.ctx, *map(raw, parents))
             if on_step is not None:
                 on_step(node, grad, input_grads)
             # an op with exact grads needs no reshaping of them (plain backward only)
@@ -177,16 +172,6 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                         continue
                     if check:
                         input_grad = accept(parent, input_grad)
-                if into_grad and parent.op is None:
-                    # a rule may hand one array to several inputs (a + b): each leaf gets
-                    # its own, so that changing one .grad in place cannot change another
-                    # (an exact-grads rule gives fresh arrays: nothing to look up)
-                    if check and hasattr(input_grad, "copy"):
-                        if id(input_grad) in given_to_leaves:
-                            input_grad = input_grad.copy()
-                        given_to_leaves.add(id(input_grad))
-                    _accumulate(parent, input_grad)
-                    continue
                 known = known_grad(parent)
                 totals[parent] = input_grad if known is None else known + input_grad
     finally:
