@@ -95,7 +95,8 @@ SIGMOID = register(
 RELU = register(
     "relu", "∂relu(a)/∂a = 1 if a > 0 else 0",
     forward=m.relu,
-    grad=lambda g, out, ctx, a: (g * (m.raw(a) > 0),),  # a boolean mask keeps g's dtype
+    # out > 0 exactly where a > 0; a boolean mask keeps g's dtype
+    grad=lambda g, out, ctx, a: (g * (out > 0),),
 )
 LEAKY_RELU = register(
     "leaky_relu", "∂/∂a = 1 if a > 0 else slope",

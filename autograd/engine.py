@@ -77,9 +77,11 @@ class Node:
             if node.op is None:
                 # a rule may hand one array to several inputs (a + b): each leaf gets its
                 # own, so that changing one .grad in place cannot change another
-                if id(grad) in given_to_leaves and hasattr(grad, "copy"):
+                key = id(grad)
+                if key not in given_to_leaves:
+                    given_to_leaves.add(key)
+                elif hasattr(grad, "copy"):
                     grad = grad.copy()
-                given_to_leaves.add(id(grad))
             known = node.grad
             # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which
             # keeps a create_graph gradient free of a useless `0 + g` node
