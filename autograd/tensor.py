@@ -89,11 +89,11 @@ def _versions(parents: tuple) -> tuple[int, ...]:
     return tuple(map(_version_of, parents))
 
 
-def _check_numbers(data: list | tuple) -> None:
+def _check_numbers(data: list | tuple, name: str = "Tensor") -> None:
     flat = np.asarray(data, dtype=object).ravel()
     for value in flat:  # (a list left here is a ragged row: numpy's error says so below)
         if not isinstance(value, (numbers.Real, list, tuple, np.ndarray)):
-            raise TypeError(f"Tensor: data must be numbers, got {type(value).__name__} "
+            raise TypeError(f"{name}: data must be numbers, got {type(value).__name__} "
                             f"{value!r}")
 
 
@@ -108,7 +108,7 @@ def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
 
 def constant_input(name: str, x: Any, like: Tensor) -> Tensor:
     """A number or array `x` as a constant Tensor of `like`'s dtype, for op `name`."""
-    constant = like._constant(x)
+    constant = like._constant(x, name)
     if constant is NotImplemented:
         raise TypeError(f"{name}: input must be a Tensor, a number or an array, got "
                         f"{type(x).__name__}")
@@ -238,15 +238,27 @@ class Tensor(ew.ElementwiseMethods, Node):
         return astype(self, dtype)
 
     # -- elementwise ops (shared with Value) --------------------------------------------
-    def _constant(self, x: Any) -> Tensor:
+    def _constant(self, x: Any, name: str = "Tensor") -> Tensor:
+        """`x` as a constant of this tensor's dtype for op `name`; NotImplemented if it is
+        no number, list or array. Strings, objects, complex numbers or a None among the
+        numbers raise TypeError (numpy would give an error from deep inside, or a nan)."""
         # ndarray first: isinstance stops at the first match, and numbers.Real is an ABC
         if isinstance(x, (np.ndarray, numbers.Real, np.generic, list, tuple)):
-            return _make(np.asarray(x, dtype=self._array.dtype))
+            if isinstance(x, (list, tuple)):
+                _check_numbers(x, name)
+            elif isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind not in "fiub":
+                raise TypeError(f"{name}: expected real numbers, got an array of dtype "
+                                f"{x.dtype}")
+            try:
+                return _make(np.asarray(x, dtype=self._array.dtype))
+            except ValueError as error:  # a ragged list
+                raise TypeError(f"{name}: cannot make a {self._array.dtype} array from "
+                                f"{type(x).__name__}: {error}") from None
         return NotImplemented
 
     def _binary(self, op: Op, other: Any) -> Tensor:
         if other.__class__ is not Tensor:
-            other = self._constant(other)
+            other = self._constant(other, op.name)
             if other is NotImplemented:
                 return NotImplemented
         a = self._array
@@ -263,7 +275,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         return _make(data)
 
     def _reflected(self, op: Op, other: Any) -> Tensor:
-        constant = self._constant(other)
+        constant = self._constant(other, op.name)
         if constant is NotImplemented:
             return NotImplemented
         return constant._binary(op, self)

@@ -21,9 +21,9 @@ def _pair(name: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}: needs at least one Tensor operand")
-        a = b._constant(a)
+        a = b._constant(a, name)
     elif not isinstance(b, Tensor):
-        b = a._constant(b)
+        b = a._constant(b, name)
     if a is NotImplemented or b is NotImplemented:
         raise TypeError(f"{name}: operands must be Tensors, numbers or arrays")
     check_dtypes(name, a, b)

@@ -7,10 +7,11 @@
 `train`'s defaults are the recommended settings for each model. The 784-16-16-10 ReLU
 network (--model mlp): Adam, lr 0.01, L2 weight decay 1e-3 added to the gradient, cosine
 schedule over 30 epochs, batch 32, He init, training digits moved by up to 1 pixel each
-batch, each activation fused into its Linear layer (`nn.mlp(..., fuse=True)`). LeNet-5 (--model lenet5): Adam, lr 0.002 times 0.3 after every epoch, 3 epochs,
-batch 64. Both see standardised inputs ((x - per-pixel mean) / one global std). Data: full
-MNIST when found (--data, $CHAINRULE_DATA, the user cache) or downloaded, else the
-5,000-digit sample shipped with chainrule.
+batch, each activation fused into its Linear layer (`nn.mlp(..., fuse=True)`). LeNet-5
+(--model lenet5): Adam, lr 0.002 times 0.3 after every epoch, 3 epochs, batch 64. Both see
+standardised inputs ((x - per-pixel mean) / one global std). Data: full MNIST when found
+(--data, $CHAINRULE_DATA, the user cache) or downloaded, else the 5,000-digit sample
+shipped with chainrule.
 """
 
 from __future__ import annotations

@@ -105,6 +105,22 @@ def test_broadcast_error_names_the_op():
         Tensor(np.ones((2, 3))) + Tensor(np.ones(4))
 
 
+@pytest.mark.parametrize("other, message", [
+    (np.array(["a", "b"]), "add: expected real numbers, got an array of dtype <U1"),
+    (np.array([1 + 2j, 3]), "add: expected real numbers, got an array of dtype complex128"),
+    (np.array([1.0, None]), "add: expected real numbers, got an array of dtype object"),
+    ([None, 1.0], "add: data must be numbers, got NoneType None"),  # numpy: a silent nan
+    ([[1.0, 2.0], [3.0]], "add: cannot make a float32 array from list"),
+])
+def test_a_constant_that_is_not_real_numbers_is_refused_naming_the_op(other, message):
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=re.escape(message)):
+        t + other
+    with pytest.raises(TypeError, match=re.escape(message.replace("add", "mul"))):
+        other * t  # the reflected form too
+    assert t + np.array([1, 2]) is not None and (t + [True, False]).data.tolist() == [2.0, 2.0]
+
+
 # -- backward ----------------------------------------------------------------------------
 def test_backward_needs_a_gradient_for_non_scalars():
     y = Tensor(np.ones((3, 2)), requires_grad=True) * 2
