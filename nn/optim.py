@@ -62,6 +62,13 @@ class _Group:
         self.same_t = True
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to exactly `target`."""
+    if len(shape) > len(target):
+        return False
+    return all(n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
 class Optimizer:
     """Holds the parameters and the learning rate; subclasses define `_update`.
 
@@ -202,11 +209,16 @@ class Optimizer:
         """The per-parameter path: `_update` on each parameter with a gradient, given its
         views of the state, subtracted from whatever array the parameter holds now."""
         if group.tensors:  # checked first, so that an error changes nothing
+            name = type(self).__name__
             for i, p in enumerate(group.params):
-                if p._array.shape != group.shapes[i]:
-                    raise ValueError(f"{type(self).__name__}: parameter {group.indices[i]} "
-                                     f"has shape {p._array.shape}, it had {group.shapes[i]} "
-                                     "when the optimizer was made; make a new optimizer")
+                shape, g = p._array.shape, p.grad
+                if shape != group.shapes[i]:
+                    raise ValueError(f"{name}: parameter {group.indices[i]} has shape {shape}, "
+                                     f"it had {group.shapes[i]} when the optimizer was made; "
+                                     "make a new optimizer")
+                if g is not None and not _broadcasts_to(np.shape(g), shape):
+                    raise ValueError(f"{name}: parameter {group.indices[i]} has shape {shape} "
+                                     f"but its gradient has shape {np.shape(g)}")
         for i, p in enumerate(group.params):
             g = p.grad
             if g is None:  # backward never reached p: it and its state stay as they are

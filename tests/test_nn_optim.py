@@ -4,6 +4,7 @@ The gradient is (2·w1, 6·w2), so the first step always sees g = (2, -12).
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -451,3 +452,18 @@ def test_a_second_optimizer_on_the_same_parameters_leaves_the_first_correct():
     # first: steps of 0.1 then 0.1·1.5; second: one more of 0.1
     np.testing.assert_allclose(a.data, [1.0 - 0.35, 2.0 - 0.35], rtol=1e-6)
     np.testing.assert_allclose(b.data, [3.0 - 0.25], rtol=1e-6)
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_naming_the_parameter():
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    optimizer = nn.SGD([a, b], lr=0.5)
+    a.grad, b.grad = np.ones(4), np.ones(3)
+    with pytest.raises(ValueError, match=re.escape(
+            "SGD: parameter 0 has shape (2, 3) but its gradient has shape (4,)")):
+        optimizer.step()
+    np.testing.assert_array_equal(b.data, np.ones(3))  # refused before anything moved
+    a.grad = np.ones((1, 3))  # one that broadcasts is used, as before
+    optimizer.step()
+    np.testing.assert_array_equal(a.data, np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(b.data, np.full(3, 0.5))
