@@ -71,24 +71,7 @@ class Node:
         on a model) between steps. With `create_graph=True` the gradients are themselves
         graph nodes, so they can be differentiated again.
         """
-        totals = backpropagate(self, self._seed_grad(gradient), create_graph)
-        given_to_leaves: set[int] = set()
-        for node, grad in totals.items():
-            if node.op is None:
-                # a rule may hand one array to several inputs (a + b): each leaf gets its
-                # own, so that changing one .grad in place cannot change another
-                key = id(grad)
-                if key not in given_to_leaves:
-                    given_to_leaves.add(key)
-                elif hasattr(grad, "copy"):
-                    grad = grad.copy()
-            known = node.grad
-            # a fresh grad (None, or a Value's 0.0) is replaced rather than added to, which
-            # keeps a create_graph gradient free of a useless `0 + g` node
-            if known is None or (known.__class__ is float and known == 0.0):
-                node.grad = grad
-            else:
-                node.grad = known + grad
+        backpropagate(self, self._seed_grad(gradient), create_graph, into_grad=True)
 
     def zero_grad(self) -> None:
         """Reset `.grad` on every node of the graph that ends here."""
@@ -96,24 +79,19 @@ class Node:
             node.grad = node._zero_like_grad()
 
 
-def topological_order(root: Node, leaves: bool = True) -> list[Node]:
-    """Every node reachable from `root`, parents before children (iterative DFS).
-
-    With `leaves=False` the nodes without parents are left out (backward has nothing
-    to do at them), which also spares the traversal most of its set lookups.
-    """
+def topological_order(root: Node) -> list[Node]:
+    """Every node reachable from `root`, parents before children (iterative DFS)."""
     order: list[Node] = []
     visited = {root}
     stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.parents))]
     while stack:
         node, pending = stack[-1]
         for parent in pending:
-            if not parent.parents:
-                if leaves and parent not in visited:
-                    visited.add(parent)
-                    order.append(parent)  # finished at once: no stack round trip
-            elif parent not in visited:
+            if parent not in visited:
                 visited.add(parent)
+                if not parent.parents:
+                    order.append(parent)  # a leaf is finished at once: no stack round trip
+                    continue
                 stack.append((parent, iter(parent.parents)))
                 break
         else:
@@ -126,11 +104,13 @@ StepHook = Callable[[Node, Any, Sequence[Any]], None]
 
 
 def backpropagate(root: Node, seed: Any, create_graph: bool = False,
-                  on_step: StepHook | None = None) -> dict[Node, Any]:
+                  on_step: StepHook | None = None, into_grad: bool = False) -> dict[Node, Any]:
     """Total gradient of `root` with respect to every node that needs one.
 
     `on_step(node, grad, input_grads)` is called as each node passes its gradient to its
-    parents; `trace_backward` uses it to show the chain rule one step at a time.
+    parents; `trace_backward` uses it to show the chain rule one step at a time. With
+    `into_grad` (what `backward` does) each total is also added to its node's `.grad`
+    once it is complete, in the same pass.
     """
     global _recording
     totals: dict[Node, Any] = {root: seed}
@@ -141,14 +121,31 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     raw = node_type._raw
     # gradient rules record a graph only for create_graph (a plain try/finally: a
     # context manager here costs more than a small Tensor op)
+    given_to_leaves: set[int] = set()  # ids of the arrays stored in leaves' .grad
     previous, _recording = _recording, create_graph
     try:
-        for node in reversed(topological_order(root, leaves=False)):
-            op = node.op
-            if op is None:  # a root without parents
-                continue
+        for node in reversed(topological_order(root)):
             grad = known_grad(node)
             if grad is None:
+                continue
+            op = node.op
+            if into_grad:
+                if op is None:
+                    # a rule may hand one array to several inputs (a + b): each leaf gets
+                    # its own, so that changing one .grad in place cannot change another
+                    key = id(grad)
+                    if key not in given_to_leaves:
+                        given_to_leaves.add(key)
+                    elif hasattr(grad, "copy"):
+                        grad = grad.copy()
+                known = node.grad
+                # a fresh grad (None, or a Value's 0.0) is replaced rather than added to,
+                # which keeps a create_graph gradient free of a useless `0 + g` node
+                if known is None or (known.__class__ is float and known == 0.0):
+                    node.grad = grad
+                else:
+                    node.grad = known + grad
+            if op is None:
                 continue
             parents = node.parents
             if versioned:
