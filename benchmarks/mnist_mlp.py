@@ -152,12 +152,15 @@ def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[in
                 order = rng.permutation(len(images))
                 spent = dict.fromkeys(runs, 0.0)
                 # the engines take turns every CHUNK_STEPS steps, so that a slow spell of
-                # this shared machine (they last seconds) slows them all alike
-                for start in range(0, len(order), chunk):
+                # this shared machine (they last seconds) slows them all alike; who goes
+                # first rotates, as each finds the caches as the one before left them
+                names = list(runs)
+                for k, start in enumerate(range(0, len(order), chunk)):
                     part = order[start:start + chunk]
-                    for name, run in runs.items():
+                    turn = k % len(names)
+                    for name in names[turn:] + names[:turn]:
                         began = time.perf_counter()
-                        run(part)
+                        runs[name](part)
                         spent[name] += time.perf_counter() - began
                 for name, seconds in spent.items():
                     times[name].append(seconds)
