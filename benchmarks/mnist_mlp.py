@@ -135,16 +135,20 @@ def runners(images, labels, batch_size: int, torch) -> dict:
     return runs
 
 
-def speed(images, labels, threads: int, epochs: int, torch) -> dict[str, dict[int, float]]:
-    """Median seconds per epoch, {engine: {batch_size: seconds}}."""
+def speed(images, labels, threads: int, epochs: int, torch, make_runners=runners,
+          batch_sizes=BATCH_SIZES) -> dict[str, dict[int, float]]:
+    """Median seconds per epoch, {engine: {batch_size: seconds}}.
+
+    `make_runners(images, labels, batch_size, torch)` gives {engine: run(order)}.
+    """
     from threadpoolctl import threadpool_limits
 
     if torch is not None:
         torch.set_num_threads(threads)
     results: dict[str, dict[int, float]] = {}
     with threadpool_limits(threads):
-        for batch_size in BATCH_SIZES:
-            runs = runners(images, labels, batch_size, torch)
+        for batch_size in batch_sizes:
+            runs = make_runners(images, labels, batch_size, torch)
             times: dict[str, list[float]] = {name: [] for name in runs}
             rng = np.random.default_rng(1)
             chunk = CHUNK_STEPS * batch_size
