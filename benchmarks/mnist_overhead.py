@@ -40,26 +40,27 @@ def epoch_calls(params, images, labels, batch_size, order) -> None:
         x, y = images[batch], labels[batch]
         n = len(batch)
         ones_n, ones_c = np.ones(n, np.float32), params["ones_c"]
-        h1 = x @ w1.T
+        h1 = np.dot(x, w1.T)
         h1 += b1
         h1 = np.maximum(h1, 0)
-        h2 = h1 @ w2.T
+        h2 = np.dot(h1, w2.T)
         h2 += b2
         h2 = np.maximum(h2, 0)
-        z = h2 @ w3.T
+        z = np.dot(h2, w3.T)
         z += b3
         picked = np.ravel_multi_index((np.arange(n), y), z.shape)
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         e = np.exp(shifted)
-        total = e @ ones_c
+        total = np.dot(e, ones_c)
         losses = np.log(total) - shifted.take(picked)
-        _ = (ones_n @ losses) / n
+        _ = np.dot(ones_n, losses) / n
         d = e * ((1.0 / n) / total.reshape(n, 1))
         d.reshape(-1)[picked] -= 1.0 / n
         g3 = d
-        g2 = (g3 @ w3) * (h2 > 0)
-        g1 = (g2 @ w2) * (h1 > 0)
-        np.concatenate([g1.T @ x, ones_n @ g1, g2.T @ h1, ones_n @ g2, g3.T @ h2, ones_n @ g3],
+        g2 = np.dot(g3, w3) * (h2 > 0)
+        g1 = np.dot(g2, w2) * (h1 > 0)
+        np.concatenate([np.dot(g1.T, x), np.dot(ones_n, g1), np.dot(g2.T, h1),
+                        np.dot(ones_n, g2), np.dot(g3.T, h2), np.dot(ones_n, g3)],
                        axis=None, out=grads)
         grads *= bench.LR
         arena -= grads
