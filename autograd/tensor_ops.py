@@ -6,6 +6,7 @@ from the data: no gradient flows through a comparison.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,10 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: {sa[-1]} (dim "
                          f"{len(sa) - 1} of a) != {sb[dim_b]} (dim {dim_b} of b)")
     try:
-        data = np.matmul(a._array, b._array)
+        # np.dot, the same product for up to 2 axes, skips the matmul ufunc's dispatch
+        # (see nn_ops._linear_grad)
+        data = (np.dot(a._array, b._array) if len(sa) <= 2 and len(sb) <= 2
+                else np.matmul(a._array, b._array))
     except ValueError:
         raise ValueError(f"matmul: the batch axes of shapes {sa} and {sb} do not broadcast"
                          ) from None
@@ -67,10 +71,11 @@ def _matmul_grad(g, out, needs, a, b):
         if need_b:
             gb = (a.swapaxes(-1, -2) @ g2).reshape(g.shape[:-1] + (b.shape[0],))
     else:
+        dot = np.dot if g.__class__ is np.ndarray and g.ndim == 2 else operator.matmul
         if need_a:
-            ga = g @ b.swapaxes(-1, -2)
+            ga = dot(g, b.swapaxes(-1, -2))
         if need_b:
-            gb = a.swapaxes(-1, -2) @ g
+            gb = dot(a.swapaxes(-1, -2), g)
     return ga, gb
 
 
