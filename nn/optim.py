@@ -25,48 +25,52 @@ from typing import Any
 import numpy as np
 
 from autograd import Node, Tensor, Value
+from nn.module import clear_grad
 
 
 class _Group:
     """The parameters that share one flat update: Tensors of one dtype, or all the Values.
 
     `state[k]` is the flat array of the optimizer's k-th state (velocity, m, v), zero at
-    the start; `state_views[k][i]` is parameter i's slice of it, 1-d. A Tensor group also
-    has its `arena`, which holds the weights, `views[i]`, parameter i's slice of it
-    shaped like the parameter (its `_array` unless something assigned another since), and
-    `grads`, a buffer as long into which a step gathers the gradients.
-    `t[i]` counts the steps parameter i took; `same_t` says whether they are all equal.
+    the start; parameter i owns `slices[i]` of it. A Tensor group also has its `arena`,
+    which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
+    (its `_array` unless something assigned another since), and `grads`, a buffer as long
+    into which a step gathers the gradients. `t[i]` counts the steps parameter i took.
     """
 
-    __slots__ = ("params", "indices", "tensors", "dtype", "shapes", "arena", "views", "grads",
-                 "state", "state_views", "t", "same_t")
+    __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
+                 "state", "t")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int) -> None:
-        self.params, self.indices, self.tensors, self.dtype = params, indices, tensors, dtype
+        self.params, self.indices, self.tensors = params, indices, tensors
         self.shapes = [p._array.shape if tensors else () for p in params]
         sizes = [math.prod(shape) for shape in self.shapes]
         bounds = np.cumsum([0, *sizes]).tolist()
-        slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
+        self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
         self.arena = self.views = self.grads = None
         if tensors:
             self.arena = np.empty(bounds[-1], dtype=dtype)
             self.grads = np.empty(bounds[-1], dtype=dtype)
-            self.views = [self.arena[s].reshape(shape) for s, shape in zip(slices, self.shapes)]
+            self.views = [self.arena[s].reshape(shape)
+                          for s, shape in zip(self.slices, self.shapes)]
             for p, view in zip(params, self.views):
                 np.copyto(view, p._array)
                 p._array = view  # the same values, now in the arena: no version bump
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
-        self.state_views = [[flat[s] for s in slices] for flat in self.state]
         self.t = [0] * len(params)
-        self.same_t = True
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    """Whether an array of `shape` broadcasts to exactly `target`."""
-    if len(shape) > len(target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
         return False
-    return all(n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
+def _data(g: Any) -> Any:
+    """A gradient's number or array (a create_graph gradient is a node)."""
+    return g.data if isinstance(g, Node) else g
 
 
 class Optimizer:
@@ -98,7 +102,6 @@ class Optimizer:
         if weight_decay < 0.0:
             raise ValueError(f"{name}: weight_decay must be >= 0")
         self.lr, self.weight_decay = float(lr), float(weight_decay)
-        self.steps = 0
         self._groups = self._make_groups()
 
     def _make_groups(self) -> list[_Group]:
@@ -131,87 +134,49 @@ class Optimizer:
         for group in self._groups:
             for i, (index, shape) in enumerate(zip(group.indices, group.shapes)):
                 state = states[index]
-                for key, views in zip(self._state_names, group.state_views):
-                    state[key] = views[i].reshape(shape)
+                for key, flat in zip(self._state_names, group.state):
+                    state[key] = flat[group.slices[i]].reshape(shape)
                 if self._counts_steps:
                     state["t"] = group.t[i]
         return states
 
     def zero_grad(self) -> None:
-        """Forget every gradient: None for a Tensor, 0.0 for a Value (as `clear_grad`)."""
-        for group in self._groups:
-            fresh = None if group.tensors else 0.0
-            for p in group.params:
-                p.grad = fresh
+        for p in self.params:
+            clear_grad(p)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
-        self.steps += 1
+        """Update every parameter that has a gradient: one `_update` on a whole group when
+        every parameter of it has a gradient of its own shape, is still in the arena (a
+        Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
+            grads = [_data(p.grad) for p in group.params]
+            whole = all(g is not None for g in grads) and (
+                not self._counts_steps or min(group.t) == max(group.t))
+            if whole and group.tensors:
+                whole = all(p._array is view and np.shape(g) == view.shape
+                            for p, view, g in zip(group.params, group.views, grads))
+            if not whole:
+                self._step_each(group, grads)
+                continue
+            group.t = [group.t[0] + 1] * len(group.t)
             if group.tensors:
-                self._step_tensors(group)
-            else:
-                self._step_values(group)
+                g = np.concatenate(grads, axis=None, out=group.grads)
+                group.arena -= self._update(group.arena, g, group.state, group.t[0])
+                for p in group.params:
+                    p._bump_version()
+            else:  # Values: gather their floats into a vector, update it, write back
+                w = np.array([p.data for p in group.params], dtype=np.float64)
+                w -= self._update(w, np.array(grads, dtype=np.float64), group.state, group.t[0])
+                for p, new in zip(group.params, w.tolist()):
+                    p.data = new
 
-    def _step_tensors(self, group: _Group) -> None:
-        """One `_update` on the whole arena when every parameter has a gradient and is
-        still in it (and, for Adam, all took as many steps); else one per parameter."""
-        grads = []
-        for p, view in zip(group.params, group.views):
-            g = p.grad
-            if g.__class__ is Tensor:  # create_graph: a node
-                g = g._array
-            # no gradient, a new array, or a gradient to broadcast: one by one
-            if g is None or p._array is not view or g.shape != view.shape:
-                self._step_each(group)
-                return
-            grads.append(g)
-        t = self._next_t(group)
-        if t is None:
-            self._step_each(group)
-            return
-        arena = group.arena
-        g = np.concatenate(grads, axis=None, out=group.grads)
-        arena -= self._update(arena, g, group.state, t)
-        for p in group.params:
-            p._bump_version()
-
-    def _step_values(self, group: _Group) -> None:
-        """Value parameters: gather their floats into a vector, update it, write back."""
-        grads = []
-        for p in group.params:
-            g = p.grad
-            if g is None:
-                self._step_each(group)
-                return
-            grads.append(g.data if g.__class__ is Value else g)
-        t = self._next_t(group)
-        if t is None:
-            self._step_each(group)
-            return
-        w = np.array([p.data for p in group.params], dtype=np.float64)
-        w -= self._update(w, np.array(grads, dtype=np.float64), group.state, t)
-        for p, new in zip(group.params, w.tolist()):
-            p.data = new
-
-    def _next_t(self, group: _Group) -> int | None:
-        """The step count of a whole-group step (0 if unused), advanced for every
-        parameter; None when the parameters took different numbers of steps."""
-        if not self._counts_steps:
-            return 0
-        if not group.same_t:
-            return None
-        t = group.t[0] + 1
-        group.t = [t] * len(group.t)
-        return t
-
-    def _step_each(self, group: _Group) -> None:
+    def _step_each(self, group: _Group, grads: list[Any]) -> None:
         """The per-parameter path: `_update` on each parameter with a gradient, given its
-        views of the state, subtracted from whatever array the parameter holds now."""
+        slices of the state, subtracted from whatever array the parameter holds now."""
         if group.tensors:  # checked first, so that an error changes nothing
             name = type(self).__name__
-            for i, p in enumerate(group.params):
-                shape, g = p._array.shape, p.grad
+            for i, (p, g) in enumerate(zip(group.params, grads)):
+                shape = p._array.shape
                 if shape != group.shapes[i]:
                     raise ValueError(f"{name}: parameter {group.indices[i]} has shape {shape}, "
                                      f"it had {group.shapes[i]} when the optimizer was made; "
@@ -219,14 +184,11 @@ class Optimizer:
                 if g is not None and not _broadcasts_to(np.shape(g), shape):
                     raise ValueError(f"{name}: parameter {group.indices[i]} has shape {shape} "
                                      f"but its gradient has shape {np.shape(g)}")
-        for i, p in enumerate(group.params):
-            g = p.grad
+        for i, (p, g) in enumerate(zip(group.params, grads)):
             if g is None:  # backward never reached p: it and its state stay as they are
                 continue
-            if isinstance(g, Node):  # a create_graph gradient is a node: step with its data
-                g = g.data
             group.t[i] += 1
-            state = [views[i] for views in group.state_views]
+            state = [flat[group.slices[i]] for flat in group.state]
             if group.tensors:
                 w = p._array
                 # a copy: `_update` may overwrite its gradient
@@ -237,7 +199,6 @@ class Optimizer:
                 w = np.array([p.data], dtype=np.float64)
                 update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i])
                 p.data = float(w[0] - update[0])
-        group.same_t = min(group.t) == max(group.t)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
                 t: int) -> np.ndarray:
