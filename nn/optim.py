@@ -68,11 +68,6 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         return False
 
 
-def _data(g: Any) -> Any:
-    """A gradient's number or array (a create_graph gradient is a node)."""
-    return g.data if isinstance(g, Node) else g
-
-
 class Optimizer:
     """Holds the parameters and the learning rate; subclasses define `_update`.
 
@@ -149,12 +144,18 @@ class Optimizer:
         every parameter of it has a gradient of its own shape, is still in the arena (a
         Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
-            grads = [_data(p.grad) for p in group.params]
-            whole = all(g is not None for g in grads) and (
-                not self._counts_steps or min(group.t) == max(group.t))
-            if whole and group.tensors:
-                whole = all(p._array is view and np.shape(g) == view.shape
-                            for p, view, g in zip(group.params, group.views, grads))
+            grads = []
+            whole = not self._counts_steps or min(group.t) == max(group.t)
+            for p, view in zip(group.params, group.views or group.params):
+                g = p.grad
+                if isinstance(g, Node):  # a create_graph gradient: step with its data
+                    g = g.data
+                grads.append(g)
+                # a Tensor given a new array, or a gradient to broadcast: one by one
+                if g is None or group.tensors and (
+                        p._array is not view or g.__class__ is not np.ndarray
+                        or g.shape != view.shape):
+                    whole = False
             if not whole:
                 self._step_each(group, grads)
                 continue
