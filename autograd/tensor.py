@@ -89,12 +89,28 @@ def _versions(parents: tuple) -> tuple[int, ...]:
     return tuple(map(_version_of, parents))
 
 
-def _check_numbers(data: list | tuple, name: str = "Tensor") -> None:
-    flat = np.asarray(data, dtype=object).ravel()
-    for value in flat:  # (a list left here is a ragged row: numpy's error says so below)
-        if not isinstance(value, (numbers.Real, list, tuple, np.ndarray)):
-            raise TypeError(f"{name}: data must be numbers, got {type(value).__name__} "
-                            f"{value!r}")
+def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
+    """`data` as an array of `dtype` (not copied when it is one already).
+
+    Anything but real numbers raises a TypeError naming `name`, where numpy would turn a
+    None into nan, parse a string, drop an imaginary part or fail from deep inside.
+    """
+    if isinstance(data, (list, tuple)):
+        flat = np.asarray(data, dtype=object).ravel()
+        for value in flat:  # (a list left here is a ragged row: numpy's error says so below)
+            if not isinstance(value, (numbers.Real, list, tuple, np.ndarray)):
+                raise TypeError(f"{name}: data must be numbers, got {type(value).__name__} "
+                                f"{value!r}")
+    elif data.__class__ is not float and data.__class__ is not int:
+        kind = (data if isinstance(data, (np.ndarray, np.generic)) else np.asarray(data)).dtype
+        if kind.kind not in "fiub":
+            raise TypeError(f"{name}: expected real numbers, got {type(data).__name__} of "
+                            f"dtype {kind}")
+    try:
+        return np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as error:  # a ragged list
+        raise TypeError(f"{name}: cannot make a {dtype} array from {type(data).__name__}: "
+                        f"{error}") from None
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -141,14 +157,9 @@ class Tensor(ew.ElementwiseMethods, Node):
             data = data._array
             dtype = data.dtype if dtype is None else dtype
         dtype = FLOAT_DTYPES["float32"] if dtype is None else _float_dtype(dtype)
-        if isinstance(data, (list, tuple)):  # numpy would turn None into nan silently
-            _check_numbers(data)
-        try:
-            array = np.array(data, dtype=dtype)  # a copy: the tensor owns its memory
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"Tensor: cannot make a {dtype} array from "
-                            f"{type(data).__name__}: {error}") from None
-        self._array = array
+        array = _float_array(data, dtype, "Tensor")
+        # a copy when `data` is an array already: the tensor owns its memory
+        self._array = array.copy() if array is data or array.base is not None else array
         self.grad = None
         self.parents = ()
         self.op = None
@@ -244,16 +255,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         numbers raise TypeError (numpy would give an error from deep inside, or a nan)."""
         # ndarray first: isinstance stops at the first match, and numbers.Real is an ABC
         if isinstance(x, (np.ndarray, numbers.Real, np.generic, list, tuple)):
-            if isinstance(x, (list, tuple)):
-                _check_numbers(x, name)
-            elif isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind not in "fiub":
-                raise TypeError(f"{name}: expected real numbers, got an array of dtype "
-                                f"{x.dtype}")
-            try:
-                return _make(np.asarray(x, dtype=self._array.dtype))
-            except ValueError as error:  # a ragged list
-                raise TypeError(f"{name}: cannot make a {self._array.dtype} array from "
-                                f"{type(x).__name__}: {error}") from None
+            return _make(_float_array(x, self._array.dtype, name))
         return NotImplemented
 
     def _binary(self, op: Op, other: Any) -> Tensor:
