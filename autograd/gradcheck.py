@@ -100,8 +100,11 @@ def gradcheck(f: Callable[..., Node], inputs: Sequence[Node], eps: float = 1e-6,
     reports = []
     for i, x in enumerate(inputs):
         original = _as_array(x.data)
-        engine_grad = _as_array(analytic[i] if analytic[i] is not None else 0.0)
-        engine_grad = np.broadcast_to(engine_grad, original.shape)
+        engine_grad = _as_array(analytic[i])
+        if engine_grad.shape != original.shape:  # never broadcast: that would hide the bug
+            raise GradcheckError(f"gradient check: the engine's gradient for "
+                                 f"{x.label or f'input {i}'} has shape {engine_grad.shape}, "
+                                 f"the input has shape {original.shape}")
         numerical = np.zeros_like(original)
         probe = original.copy()
         for index in np.ndindex(original.shape):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from autograd import (
     OPS,
     Node,
+    Tensor,
     Value,
     draw_graph,
     graph_stats,
@@ -169,10 +170,6 @@ def test_array_nodes_show_shape_dtype_and_values():
 
 
 def test_real_tensor_is_drawn_and_traced():
-    try:
-        from autograd.tensor import Tensor
-    except ImportError as error:  # written alongside; skip until it imports
-        pytest.skip(f"autograd.tensor not importable: {error}")
     w = Tensor(np.ones((2, 3)), dtype="float64", requires_grad=True)
     x = Tensor(np.arange(6.0).reshape(2, 3), dtype="float64", label="x")
     loss = (w * x).sum()
