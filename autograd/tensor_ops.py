@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from autograd import mathfn as m
-from autograd import reduce_ops
+from autograd import reduce_ops, shape_ops
 from autograd.op import register
-from autograd.tensor import Tensor, _float_dtype, check_dtypes, result
+from autograd.tensor import Tensor, _float_dtype, check_dtypes, constant_input, result
 
 
 def _pair(name: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -22,11 +22,9 @@ def _pair(name: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}: needs at least one Tensor operand")
-        a = b._constant(a, name)
+        a = constant_input(name, a, b)
     elif not isinstance(b, Tensor):
-        b = a._constant(b, name)
-    if a is NotImplemented or b is NotImplemented:
-        raise TypeError(f"{name}: operands must be Tensors, numbers or arrays")
+        b = constant_input(name, b, a)
     check_dtypes(name, a, b)
     return a, b
 
@@ -149,34 +147,26 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 
 # -- softmax ----------------------------------------------------------------------------
-def _one_axis(name: str, x: Tensor, axis: int) -> int:
-    axes = reduce_ops.normalize_axes(name, axis, x.shape)
-    if len(axes) != 1:
-        raise ValueError(f"{name}: axis must be one int, got {axis!r}")
-    return axes[0]
-
-
 def _shifted(a: np.ndarray, axis: int) -> np.ndarray:
     return a - a.max(axis=axis, keepdims=True)  # exp of this never overflows
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, stable for large |x|."""
-    axis = _one_axis("softmax", x, axis)
+    axis = shape_ops._axis("softmax", axis, x.ndim)
     e = np.exp(_shifted(x._array, axis))
     return result(e / e.sum(axis=axis, keepdims=True), (x,), SOFTMAX, axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along `axis`, stable for large |x|."""
-    axis = _one_axis("log_softmax", x, axis)
-    s = _shifted(x._array, axis)
-    return result(s - np.log(np.exp(s).sum(axis=axis, keepdims=True)), (x,), LOG_SOFTMAX, axis)
+    axis = shape_ops._axis("log_softmax", axis, x.ndim)
+    a = x._array
+    return result(a - reduce_ops._logsumexp_forward(a, (axis,), True), (x,), LOG_SOFTMAX, axis)
 
 
 MATMUL = register(
-    "matmul", "∂(AB)/∂A = G·Bᵀ, ∂(AB)/∂B = Aᵀ·G", engines=("Tensor",), grad=_matmul_grad,
-    forward=np.matmul)
+    "matmul", "∂(AB)/∂A = G·Bᵀ, ∂(AB)/∂B = Aᵀ·G", engines=("Tensor",), grad=_matmul_grad)
 ASTYPE = register(
     "astype", "∂cast(a)/∂a = 1 (the gradient cast back)", engines=("Tensor",),
     grad=lambda g, out, ctx, a: (g.astype(a.dtype),))

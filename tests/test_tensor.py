@@ -122,6 +122,14 @@ def test_a_constant_that_is_not_real_numbers_is_refused_naming_the_op(other, mes
     assert t + np.array([1, 2]) is not None and (t + [True, False]).data.tolist() == [2.0, 2.0]
 
 
+def test_softmax_axis_errors_name_the_op():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="softmax: axis must be ints, got"):
+        x.softmax(axis=None)
+    with pytest.raises(ValueError, match="log_softmax: axis 2 is out of range for 2"):
+        x.log_softmax(axis=2)
+
+
 # -- backward ----------------------------------------------------------------------------
 def test_backward_needs_a_gradient_for_non_scalars():
     y = Tensor(np.ones((3, 2)), requires_grad=True) * 2
