@@ -22,17 +22,6 @@ def is_recording() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Within this block, operations compute values but record no graph."""
-    global _recording
-    previous, _recording = _recording, False
-    try:
-        yield
-    finally:
-        _recording = previous
-
-
-@contextlib.contextmanager
 def _recording_as(flag: bool) -> Iterator[None]:
     global _recording
     previous, _recording = _recording, flag
@@ -40,6 +29,11 @@ def _recording_as(flag: bool) -> Iterator[None]:
         yield
     finally:
         _recording = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Within this block, operations compute values but record no graph."""
+    return _recording_as(False)
 
 
 class Node:
@@ -188,6 +182,13 @@ def gradients(output: Node, inputs: Sequence[Node], gradient: Any = None,
     return [totals[x] if x in totals else x._zero_like_grad() for x in inputs]
 
 
+def _argument_index(i: int, count: int) -> int:
+    """Argument position `i` of `count`, negative from the end as in JAX."""
+    if not -count <= i < count:
+        raise IndexError(f"grad(f): argnums {i} is out of range for {count} argument(s)")
+    return i % count
+
+
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """The gradient of `f` as a function, in the manner of JAX's `grad`.
 
@@ -208,8 +209,9 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> C
         return Tensor(x, dtype=dtype, requires_grad=True)
 
     def df(*args: Any) -> Any:
-        chosen = range(len(args)) if argnums is None else (
-            [argnums] if isinstance(argnums, int) else list(argnums))
+        chosen = list(range(len(args))) if argnums is None else [
+            _argument_index(i, len(args))
+            for i in ([argnums] if isinstance(argnums, int) else argnums)]
         wrapped = [wrap(a) if i in chosen else a for i, a in enumerate(args)]
         # any node argument (chosen or not) may be differentiated later: keep the graph
         nested = any(isinstance(a, Node) for a in args)

@@ -1,9 +1,10 @@
-"""Math that works on a float, a numpy array or a graph node alike.
+"""Math that works on a float or a numpy array alike, and on a graph node where a rule needs it.
 
 The ops' forward and gradient rules are written with these helpers so that one rule
-serves a Value (float data), a Tensor (array data), and a differentiable backward pass
-(node inputs). Floats use `math` for speed; out-of-domain inputs give nan or inf as numpy
-does, never an exception from deep inside.
+serves a Value (float data), a Tensor (array data), and a differentiable backward pass:
+the helpers that gradient rules call (exp, log, sin, cos, sigmoid, ...) also take nodes;
+those used only as forwards take raw data. Floats use `math` for speed; out-of-domain
+inputs give nan or inf as numpy does, never an exception from deep inside.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ def log(x: Any) -> Any:
 
 
 def sqrt(x: Any) -> Any:
-    if isinstance(x, Node):
-        return x.sqrt()
     if x.__class__ is float:
         return math.sqrt(x) if x >= 0.0 else _NAN
     with np.errstate(invalid="ignore"):

@@ -433,7 +433,7 @@ class Tensor(ew.ElementwiseMethods, Node):
                 raise ValueError(f"backward: gradient has shape {gradient.shape} but the "
                                  f"output has shape {shape}")
             return gradient
-        seed = np.asarray(gradient, dtype=self._array.dtype)
+        seed = np.array(gradient, dtype=self._array.dtype)  # a copy: it may become a .grad
         if seed.shape != shape:
             raise ValueError(f"backward: gradient has shape {seed.shape} but the output has "
                              f"shape {shape}")

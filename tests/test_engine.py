@@ -8,7 +8,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from op_table import KINK_GAP, second_derivative_mismatches
 
-from autograd import Value, gradcheck, gradients, is_recording, no_grad, topological_order
+from autograd import (
+    Value,
+    grad,
+    gradcheck,
+    gradients,
+    is_recording,
+    no_grad,
+    topological_order,
+)
 
 # -- random expression graphs ------------------------------------------------------------
 # Every op works with a node or a plain number on either side, so a step can combine two
@@ -319,3 +327,10 @@ def test_topological_order_of_a_leaf():
     assert topological_order(x) == [x]
     x.backward()
     assert x.grad == 1.0
+
+
+def test_grad_argnums_counts_from_the_end_and_refuses_a_missing_argument():
+    f = lambda x, y: x * y * y  # noqa: E731
+    assert grad(f, argnums=-1)(2.0, 3.0) == 12.0  # d/dy = 2xy
+    with pytest.raises(IndexError, match=r"argnums 2 is out of range for 2 argument"):
+        grad(f, argnums=2)(2.0, 3.0)

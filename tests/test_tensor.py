@@ -264,3 +264,11 @@ def test_deep_graph_needs_no_recursion():
         y = y * 1.0
     y.sum().backward()
     assert x.grad[0] == 1.0
+
+
+def test_a_leaf_seeded_with_an_array_gets_its_own_copy():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([3.0, 4.0], dtype=np.float32)
+    t.backward(seed)
+    assert t.grad is not seed and not np.shares_memory(t.grad, seed)
+    np.testing.assert_array_equal(t.grad, [3.0, 4.0])
