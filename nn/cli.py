@@ -32,8 +32,14 @@ from autograd import Tensor, no_grad, softmax
 from nn import report
 from nn.activations import ACTIVATION_MODULES
 from nn.conv import Conv2d
-from nn.datasets import Dataset, DatasetError, as_float, load_mnist, load_mnist_sample
-from nn.datasets.mnist import _search_folders
+from nn.datasets import (
+    Dataset,
+    DatasetError,
+    MNISTNotFound,
+    as_float,
+    load_mnist,
+    load_mnist_sample,
+)
 from nn.init import INITIALIZERS
 from nn.layers import Linear, Sequential
 from nn.models import LeNet5
@@ -168,11 +174,13 @@ def load_data(args: argparse.Namespace, doing: str) -> Dataset:
     except DatasetError as error:
         if args.data is not None:
             raise UsageError(f"--data {args.data}: {error}") from None
-        text = str(error)
-        reason = (f"full MNIST not found (searched "
-                  f"{', '.join(str(f) for f in _search_folders(None))})"
-                  if text.startswith("MNIST not found") else
-                  f"full MNIST could not be loaded ({text.splitlines()[0]})")
+        if isinstance(error, MNISTNotFound):
+            reason = (f"full MNIST not found (searched "
+                      f"{', '.join(str(f) for f in error.searched)})")
+            if error.download_error is not None:
+                reason += f" and the download failed ({error.download_error})"
+        else:
+            reason = f"full MNIST could not be loaded ({str(error).splitlines()[0]})"
         print(f"{reason}; {doing} the 5,000-digit sample shipped with chainrule")
         return load_mnist_sample()
 

@@ -22,6 +22,7 @@ from autograd.files import atomic_write
 from nn.datasets import (
     Dataset,
     DatasetError,
+    MNISTNotFound,
     as_float,
     cache_dir,
     fetch,
@@ -230,6 +231,8 @@ def test_not_found_without_download_lists_where_to_put_files(tmp_path, monkeypat
     for folder in ("root", "root/mnist", "env", "env/mnist", "xdg-cache/chainrule/mnist"):
         assert f"  {tmp_path / folder}\n" in message
     assert "CHAINRULE_DATA" in message and "train-images-idx3-ubyte.gz" in message
+    assert isinstance(caught.value, MNISTNotFound) and caught.value.download_error is None
+    assert caught.value.searched[:2] == [tmp_path / "root", tmp_path / "root" / "mnist"]
 
 
 # ---------------------------------------------------------------- downloads, served from memory
@@ -336,6 +339,7 @@ def test_no_network_fails_at_once_saying_where_to_put_files(server, tmp_path):
     assert server.calls == [MIRROR_A + FILES[0] + ".gz", MIRROR_B + FILES[0] + ".gz"]
     assert "Name or service not known" in message and "CHAINRULE_DATA" in message
     assert f"  {tmp_path / 'xdg-cache' / 'chainrule' / 'mnist'}\n" in message
+    assert "Name or service not known" in caught.value.download_error  # for the CLI to show
     assert fetch.TIMEOUT <= 10
 
 

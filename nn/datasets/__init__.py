@@ -3,6 +3,7 @@
 from nn.datasets.idx import DatasetError, read_idx, write_idx
 from nn.datasets.mnist import (
     Dataset,
+    MNISTNotFound,
     as_float,
     cache_dir,
     load_idx_dataset,
@@ -11,7 +12,7 @@ from nn.datasets.mnist import (
 )
 
 __all__ = [
-    "Dataset", "DatasetError",
+    "Dataset", "DatasetError", "MNISTNotFound",
     "as_float", "cache_dir", "load_idx_dataset", "load_mnist", "load_mnist_sample",
     "read_idx", "write_idx",
 ]

@@ -125,13 +125,23 @@ def _search_folders(root: PathLike | None) -> list[Path]:
         cache_dir() / "mnist"]
 
 
-def _not_found(searched: list[Path]) -> str:
-    files = ", ".join(stem + ".gz" for stem in IDX_FILES.values())
-    folders = "\n".join(f"  {folder}" for folder in searched)
-    return (f"MNIST not found. Searched:\n{folders}\nPut {files} (gzip-compressed or not) in "
-            f"one of these folders, or set the environment variable {ENV_VAR} to the folder "
-            "holding them (or to its parent containing mnist/). For 5,000 digits that need no "
-            "files, use load_mnist_sample().")
+class MNISTNotFound(DatasetError):
+    """No folder searched holds MNIST, and it was not downloaded (or the download failed).
+
+    `searched` lists the folders looked in; `download_error` says why a download failed
+    (None when none was tried).
+    """
+
+    def __init__(self, searched: list[Path], download_error: str | None = None) -> None:
+        self.searched, self.download_error = searched, download_error
+        files = ", ".join(stem + ".gz" for stem in IDX_FILES.values())
+        folders = "\n".join(f"  {folder}" for folder in searched)
+        message = (f"MNIST not found. Searched:\n{folders}\nPut {files} (gzip-compressed or "
+                   f"not) in one of these folders, or set the environment variable {ENV_VAR} "
+                   "to the folder holding them (or to its parent containing mnist/). For "
+                   "5,000 digits that need no files, use load_mnist_sample().")
+        super().__init__(message + (" (download=False)" if download_error is None else
+                                    f"\nDownloading failed: {download_error}"))
 
 
 def load_mnist(root: PathLike | None = None, download: bool = True,
@@ -147,7 +157,7 @@ def load_mnist(root: PathLike | None = None, download: bool = True,
         if all(_find_file(folder, stem) for stem in IDX_FILES.values()):
             return load_idx_dataset(folder)
     if not download:
-        raise DatasetError(_not_found(searched) + " (download=False)")
+        raise MNISTNotFound(searched)
     destination = Path(root) if root is not None else cache_dir() / "mnist"
     mirrors_used = set()
     try:
@@ -157,8 +167,7 @@ def load_mnist(root: PathLike | None = None, download: bool = True,
                 mirrors_used.add(fetch.download(stem + ".gz", destination, md5,
                                                 MNIST_MIRRORS, progress))
     except (DatasetError, OSError) as error:
-        raise DatasetError(f"{_not_found(searched)}\nDownloading into {destination} failed: "
-                           f"{error}") from None
+        raise MNISTNotFound(searched, f"into {destination}: {error}") from None
     source = f"{destination} (downloaded from {', '.join(sorted(mirrors_used))})"
     return load_idx_dataset(destination, source=source)
 
