@@ -33,3 +33,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` as UTF-8 to `path` through `atomic_write`."""
+    with atomic_write(path) as file:
+        file.write(text.encode("utf-8"))

@@ -29,6 +29,7 @@ import numpy as np
 
 import nn
 from autograd import Tensor, no_grad, softmax
+from autograd.files import atomic_write_text
 from nn import report
 from nn.activations import ACTIVATION_MODULES
 from nn.conv import Conv2d
@@ -327,7 +328,7 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     metrics = {"test_accuracy": test_accuracy, "test_loss": test_loss,
                "test_digits": len(y_test), "data": data.source,
                "seconds_per_epoch": history.epoch_time}
-    report.write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
 
     pictures, notes = [], []
     try:
@@ -341,7 +342,7 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         notes.append("Trained and tested on the 5,000-digit sample shipped with chainrule "
                      "(4,000 train / 1,000 test), not on full MNIST.")
     settings = describe_settings(args, argv)
-    report.write_text(out / "report.md", report.markdown(
+    atomic_write_text(out / "report.md", report.markdown(
         settings, data.source, history, test_loss, test_accuracy, confusion, repr(model),
         pictures, notes))
     print(f"model, history and report written to {out}/ (open {out / 'report.md'})")

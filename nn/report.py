@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nn.io import atomic_write
+from autograd.files import atomic_write
 from nn.train import History
 
 INSTALL_HINT = "pip install 'chainrule[report]'"
@@ -205,8 +204,3 @@ def markdown(settings: Mapping[str, Any], data_source: str, history: History,
 
 def _number(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_write(path) as file:
-        file.write(text.encode("utf-8"))

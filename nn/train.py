@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.files import atomic_write_text
 from nn.data import DataLoader
-from nn.io import atomic_write
 from nn.module import Module
 from nn.optim import LRScheduler, Optimizer
 
@@ -85,8 +85,7 @@ class History:
         """The history as JSON text; also written (atomically) to `path` if given."""
         text = json.dumps(self.to_dict(), indent=2)
         if path is not None:
-            with atomic_write(path) as file:
-                file.write(text.encode("utf-8"))
+            atomic_write_text(path, text)
         return text
 
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
@@ -99,8 +98,7 @@ class History:
             writer.writerow((i + 1, *["" if v is None else v for v in row]))
         text = buffer.getvalue()
         if path is not None:
-            with atomic_write(path) as file:
-                file.write(text.encode("utf-8"))
+            atomic_write_text(path, text)
         return text
 
 
