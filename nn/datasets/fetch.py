@@ -3,18 +3,16 @@ uncompressed bytes, written atomically. urllib only, so no extra dependency."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
 import sys
 import urllib.request
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from autograd.files import atomic_write
-from nn.datasets.idx import CHUNK, GZIP_MAGIC, DatasetError
+from nn.datasets.idx import CHUNK, DatasetError, uncompressed
 
 # seconds to wait for a connection or for the next bytes; without network we fail fast
 TIMEOUT = 5.0
@@ -44,15 +42,10 @@ def _progress_bar(label: str, total: int | None, enabled: bool):
 
 def md5_uncompressed(file: BinaryIO, name: str) -> str:
     """md5 hex digest of the file's bytes, after gunzipping them if they are gzip data."""
-    compressed = file.read(2) == GZIP_MAGIC
-    file.seek(0)
-    stream: BinaryIO = gzip.GzipFile(fileobj=file, mode="rb") if compressed else file
     digest = hashlib.md5(usedforsecurity=False)
-    try:
+    with uncompressed(file, name) as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DatasetError(f"{name}: gzip data is truncated or corrupt ({error})") from None
     return digest.hexdigest()
 
 

@@ -7,11 +7,13 @@ gzip-compressed; we tell by the gzip magic bytes, not by the file name.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +36,21 @@ class DatasetError(ValueError):
     """A data file is missing, truncated or corrupt, or cannot be fetched."""
 
 
+@contextlib.contextmanager
+def uncompressed(file: BinaryIO, name: str) -> Iterator[BinaryIO]:
+    """`file`'s bytes, gunzipped when they are gzip data. Damaged gzip data met inside the
+    block raises `DatasetError` naming `name`."""
+    compressed = file.read(2) == GZIP_MAGIC
+    file.seek(0)
+    if not compressed:
+        yield file
+        return
+    try:
+        yield gzip.GzipFile(fileobj=file, mode="rb")
+    except (OSError, EOFError, zlib.error) as error:  # what gzip raises on damaged data
+        raise DatasetError(f"{name}: gzip data is truncated or corrupt ({error})") from None
+
+
 def read_idx(path: PathLike) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not) into a native-endian numpy array.
 
@@ -41,17 +58,8 @@ def read_idx(path: PathLike) -> np.ndarray:
     number or header, is truncated, or has bytes beyond what its dimensions call for.
     """
     path = Path(path)
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == GZIP_MAGIC
-        raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
-        try:
-            return _parse(stream, path.name)
-        except (OSError, EOFError, zlib.error) as error:  # what gzip raises on damaged data
-            if not compressed:
-                raise
-            problem = f"gzip data is truncated or corrupt ({error})"
-            raise DatasetError(f"{path.name}: {problem}") from None
+    with open(path, "rb") as raw, uncompressed(raw, path.name) as stream:
+        return _parse(stream, path.name)
 
 
 def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
