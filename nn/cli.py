@@ -196,10 +196,6 @@ def input_shape(model: Module) -> tuple[int, ...]:
     raise ValueError("it has no Linear or Conv2d layer to take the image")
 
 
-def _dtype(model: Module) -> Any:
-    return model.parameters()[0].dtype
-
-
 def inputs(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """uint8 images -> float32 in [0, 1], in the model's input shape."""
     return as_float(images).reshape(len(images), *shape)
@@ -208,7 +204,7 @@ def inputs(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def logits(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     model.eval()
     with no_grad():
-        return np.concatenate([model(Tensor(xb, dtype=_dtype(model))).data
+        return np.concatenate([model(Tensor(xb, dtype=nn.train.model_dtype(model))).data
                                for xb in nn.DataLoader(x, batch_size=batch_size)])
 
 
@@ -235,8 +231,8 @@ def build_model(args: argparse.Namespace, x: np.ndarray) -> Sequential:
     if args.model == "lenet5":
         return Sequential(*layers, LeNet5(activation=args.activation, seed=args.seed))
     sizes = args.arch or DEFAULT_ARCH
-    init = args.init or ("he_normal" if args.activation in RELU_LIKE else "xavier_uniform")
-    net = nn.mlp(sizes[0], sizes[1:], args.activation, init=init, seed=args.seed, fuse=True)
+    net = nn.mlp(sizes[0], sizes[1:], args.activation, init=args.init, seed=args.seed,
+                 fuse=True)
     return Sequential(*layers, *net)
 
 
@@ -273,6 +269,8 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for name, value in MODEL_DEFAULTS[args.model].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.model == "mlp" and args.init is None:
+        args.init = "he_normal" if args.activation in RELU_LIKE else "xavier_uniform"
     if args.model == "lenet5" and args.arch is not None:
         raise UsageError("--arch applies to --model mlp only (LeNet-5's layout is fixed)")
     if args.optimizer == "adam" and args.momentum is not None:
@@ -356,8 +354,7 @@ def describe_settings(args: argparse.Namespace, argv: Sequence[str]) -> dict[str
         "command": "chainrule " + shlex.join(argv),
         "model": "-".join(map(str, args.arch or DEFAULT_ARCH)) + " MLP" if mlp else "LeNet-5",
         "activation": args.activation,
-        "init": (args.init or ("he_normal" if args.activation in RELU_LIKE
-                               else "xavier_uniform")) if mlp else "LeNet-5's own",
+        "init": args.init if mlp else "LeNet-5's own",
         "inputs": "pixels in [0, 1]" if args.raw_inputs else
         "standardised: (x - per-pixel mean) / global std, fitted on the training digits",
         "optimizer": args.optimizer + (f", momentum {args.momentum or 0.0:g}"

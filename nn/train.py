@@ -102,7 +102,8 @@ class History:
         return text
 
 
-def _dtype(model: Module) -> Any:
+def model_dtype(model: Module) -> Any:
+    """The dtype a model computes in: its first parameter's (float32 when it has none)."""
     params = model.parameters()
     return getattr(params[0], "dtype", "float64") if params else "float32"
 
@@ -110,7 +111,7 @@ def _dtype(model: Module) -> Any:
 def evaluate(model: Module, loss_fn: Callable, loader: DataLoader,
              metric: Metric | None = accuracy) -> tuple[float, float | None]:
     """Mean loss and metric over a loader, in eval mode and without recording a graph."""
-    was_training, dtype = model.training, _dtype(model)
+    was_training, dtype = model.training, model_dtype(model)
     model.eval()
     total, score, count = 0.0, 0.0, 0
     try:
@@ -142,7 +143,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     does. With `restore_best`, the model ends with its best epoch's weights.
     """
     history = History()
-    dtype = _dtype(model)
+    dtype = model_dtype(model)
     best, best_state, waited = np.inf, None, 0
     try:
         for epoch in range(epochs):
