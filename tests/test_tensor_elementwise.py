@@ -4,7 +4,7 @@ element by element with Values."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_table import ANY, cases_for
@@ -12,7 +12,6 @@ from op_table import ANY, cases_for
 from autograd import Tensor, Value, grad, gradcheck
 
 CASES = cases_for("Tensor")
-FAST = settings(max_examples=40, deadline=None)
 
 
 def shapes_for(arity: int) -> st.SearchStrategy:
@@ -27,7 +26,6 @@ def inputs_for(case, data) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-@FAST
 @given(data=st.data())
 def test_gradients_match_central_differences(case, data):
     arrays = inputs_for(case, data)
@@ -38,7 +36,6 @@ def test_gradients_match_central_differences(case, data):
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-@FAST
 @given(data=st.data())
 def test_value_and_tensor_agree(case, data):
     arrays = inputs_for(case, data)

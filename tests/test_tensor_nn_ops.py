@@ -4,14 +4,13 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
 from autograd import Tensor, gradcheck
 
-FAST = settings(max_examples=40, deadline=None)
 ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 
 
@@ -20,7 +19,6 @@ def leaf(a):
 
 
 # -- linear ------------------------------------------------------------------------------
-@FAST
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), use_bias=st.booleans(), data=st.data())
 def test_linear_matches_matmul_and_gradcheck(batch, n_in, n_out, use_bias, data):
@@ -47,7 +45,6 @@ def test_linear_skips_gradients_nobody_needs():
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
-@FAST
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), use_bias=st.booleans(), data=st.data())
 def test_linear_with_activation_is_the_composition(activation, batch, n_in, n_out, use_bias,
@@ -101,7 +98,6 @@ def reference_cross_entropy(logits, labels):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@FAST
 @given(n=st.integers(1, 5), classes=st.integers(1, 5), data=st.data())
 def test_cross_entropy(reduction, n, classes, data):
     logits = leaf(data.draw(hnp.arrays(np.float64, (n, classes), elements=ELEMENTS)))
@@ -185,7 +181,6 @@ def conv_settings(draw):
     return draw(hnp.arrays(np.float64, shape, elements=ELEMENTS)), k, s, p, d
 
 
-@FAST
 @given(case=conv_settings())
 def test_unfold_matches_the_loop_and_gradcheck(case):
     a, k, s, p, d = case
@@ -238,7 +233,6 @@ def test_unfold_errors_state_the_formula():
 
 # -- the exact_grads promise -------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@FAST
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), activation=st.sampled_from([None, "relu", "sigmoid", "tanh"]),
        use_bias=st.booleans(), needs=st.tuples(st.booleans(), st.booleans(), st.booleans()),

@@ -12,7 +12,6 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor, gradcheck
 
-FAST = settings(max_examples=40, deadline=None)
 ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 SPACED = st.integers(-300, 300).map(lambda k: k / 100)  # distinct values differ by >= 0.01
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
@@ -45,7 +44,6 @@ REFERENCE = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
-@FAST
 @given(case=array_and_axis(unique=True))  # distinct values: max/min differentiable
 def test_reductions(name, case):
     a, axis, keepdims = case
@@ -88,7 +86,6 @@ def test_logsumexp_is_stable():
 
 
 # -- shapes ------------------------------------------------------------------------------
-@FAST
 @given(a=arrays(), data=st.data())
 def test_reshape_transpose_flatten(a, data):
     x = leaf(a)
@@ -123,7 +120,6 @@ def test_flatten_squeeze_unsqueeze_shapes_and_errors():
         x.transpose(0, 0, 1, 2)
 
 
-@FAST
 @given(a=arrays(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)), data=st.data())
 def test_concatenate_stack_pad(a, data):
     axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
@@ -220,7 +216,6 @@ def test_matmul_errors():
 AWAY = st.floats(-3.0, 3.0).filter(lambda v: min(abs(v - 0.5), abs(v + 0.5)) > 1e-3)
 
 
-@FAST
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3,
                                                 max_side=3), data=st.data())
 def test_clip_maximum_minimum_where(shapes, data):
@@ -255,7 +250,6 @@ def test_maximum_ties_split_and_errors():
 
 # -- softmax -----------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@FAST
 @given(a=arrays(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)), data=st.data())
 def test_softmax(name, a, data):
     axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
