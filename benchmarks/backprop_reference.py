@@ -62,20 +62,3 @@ def loss_and_gradients(weights: list[np.ndarray], biases: list[np.ndarray], x: n
         if layer > 0:
             delta = (delta @ weights[layer]) * sigma_prime(zs[layer - 1])  # BP2
     return loss, weight_grads, bias_grads
-
-
-def sgd_epoch(weights: list[np.ndarray], biases: list[np.ndarray], images: np.ndarray,
-              labels: np.ndarray, batch_size: int, lr: float, rng: np.random.Generator,
-              activation: str = "relu") -> float:
-    """One epoch of plain mini-batch SGD, updating the arrays in place; the mean loss."""
-    order = rng.permutation(len(images))
-    total = 0.0
-    for start in range(0, len(images), batch_size):
-        batch = order[start:start + batch_size]
-        loss, weight_grads, bias_grads = loss_and_gradients(
-            weights, biases, images[batch], labels[batch], activation)
-        for w, b, dw, db in zip(weights, biases, weight_grads, bias_grads):
-            w -= lr * dw
-            b -= lr * db
-        total += loss * len(batch)
-    return total / len(images)

@@ -3,9 +3,10 @@
 Both train the same network (nn.models.LeNet5: conv 6@5x5 pad 2, max pool, conv 16@5x5,
 max pool, fc 120, 84, 10, ReLU) from the same initial weights (PyTorch's weight layout
 is ours, so they are copied one to one), on the same batches in the same order, with the
-same optimizer, float32 and number of threads. Epochs alternate between the two so that
-a change in the machine's load hits both alike. We report seconds per training epoch,
-test accuracy after each epoch, and the ratio of our time to PyTorch's.
+same optimizer, float32 and number of threads. The two take turns epoch by epoch, the one
+going first alternating, so that a change in the machine's load hits both alike. We report
+seconds per training epoch, test accuracy after each epoch, and the ratio of our time to
+PyTorch's.
 
 The recipe: inputs standardised with MNIST's mean and deviation, LeNet5's default
 (Xavier-uniform) initialisation, Adam at lr 2e-3 multiplied by 0.3 after each epoch,
@@ -24,9 +25,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
-import os
 import platform
 import pstats
 import sys
@@ -41,13 +42,10 @@ import autograd  # noqa: E402
 import nn  # noqa: E402
 from nn.datasets import DatasetError, load_mnist, load_mnist_sample  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mnist_mlp import find_data  # noqa: E402
+
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, for standardised inputs
-
-
-def find_data() -> None:
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if "CHAINRULE_DATA" not in os.environ and shared.is_dir():
-        os.environ["CHAINRULE_DATA"] = str(shared)
 
 
 def load_data(limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
@@ -249,15 +247,17 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
         if torch is not None:
             for group in theirs_opt.param_groups:
                 group["lr"] = ours_opt.lr
+        runs = {"chainrule": functools.partial(epoch_ours, ours, ours_opt, x_train, y_train)}
         if torch is not None:
+            runs["torch"] = functools.partial(epoch_torch, torch, theirs, theirs_opt, tx_train,
+                                              ty_train)
+        for name in (list(runs) if epoch % 2 else list(runs)[::-1]):
             start = time.perf_counter()
-            epoch_torch(torch, theirs, theirs_opt, tx_train, ty_train, order)
-            times["torch"].append(time.perf_counter() - start)
-            accuracy["torch"].append(accuracy_torch(torch, theirs, tx_test, ty_test))
-        start = time.perf_counter()
-        epoch_ours(ours, ours_opt, x_train, y_train, order)
-        times["chainrule"].append(time.perf_counter() - start)
+            runs[name](order)
+            times[name].append(time.perf_counter() - start)
         accuracy["chainrule"].append(accuracy_ours(ours, x_test, y_test))
+        if torch is not None:
+            accuracy["torch"].append(accuracy_torch(torch, theirs, tx_test, ty_test))
         line = (f"epoch {epoch + 1}: chainrule {times['chainrule'][-1]:6.2f} s, test accuracy "
                 f"{accuracy['chainrule'][-1]:.4f}")
         if torch is not None:

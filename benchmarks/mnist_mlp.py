@@ -199,7 +199,7 @@ def accuracy(seeds: list[int], epochs: int | None, threads: int) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per engine")
+    parser.add_argument("--epochs", type=int, default=7, help="timed epochs per engine")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--accuracy-epochs", type=int, default=None)

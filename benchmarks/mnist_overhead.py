@@ -92,13 +92,28 @@ def overhead_runners(images, labels, batch_size: int, torch) -> dict:
     runs = {
         "numpy": lambda order: bench.epoch_numpy(
             numpy_weights, numpy_biases, images, labels, batch_size, order),
-        "calls": lambda order: epoch_calls(calls, images, labels, batch_size, order),
+        "calls": functools.partial(epoch_calls, calls, images, labels, batch_size),
     }
     for name, epoch in (("ops", epoch_ops), ("chainrule", bench.epoch_chainrule)):
         model = bench.chainrule_model(weights, biases, fuse=True)
         optimizer = nn.SGD(model.parameters(), lr=bench.LR)
         runs[name] = functools.partial(epoch, model, optimizer, images, labels, batch_size)
     return runs
+
+
+def check_calls_follow_the_engine(images, labels) -> None:
+    """"calls" must stay the engine's own arithmetic: 100 steps of each from the same start
+    must reach the same weights (up to float32 rounding), or the comparison means nothing."""
+    runs = overhead_runners(images, labels, 10, None)
+    order = np.arange(1000)
+    runs["calls"](order)
+    runs["ops"](order)
+    calls = runs["calls"].args[0]["arena"]
+    model = runs["ops"].args[0]
+    engine = np.concatenate([p.data for p in model.parameters()], axis=None)
+    if not np.allclose(calls, engine, rtol=1e-4, atol=1e-6):
+        raise SystemExit("mnist_overhead: the bare numpy calls no longer compute what the "
+                         f"engine does (max difference {np.abs(calls - engine).max():.2e})")
 
 
 def main() -> None:
@@ -110,6 +125,7 @@ def main() -> None:
     bench.find_data()
     data = load_mnist(download=False)
     images, labels = as_float(data.train_images), data.train_labels.astype(np.int64)
+    check_calls_follow_the_engine(images, labels)
     results = bench.speed(images, labels, args.threads, args.epochs, None,
                           overhead_runners, args.batch_sizes)
     print(f"microseconds per step, {args.threads} BLAS thread(s), median of {args.epochs}:")

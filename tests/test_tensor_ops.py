@@ -270,3 +270,34 @@ def test_softmax_is_stable_at_large_logits(name):
         assert np.isfinite(out.data).all()
         (out * Tensor([[1.0, 2.0, 3.0]], dtype=dtype)).sum().backward()
         assert np.isfinite(x.grad).all()
+
+
+# -- second derivatives of the shape, reduction and selection ops -----------------------
+SECOND_ORDER = {
+    "sum": lambda x: x.sum(axis=0),
+    "mean": lambda x: x.mean(axis=1, keepdims=True),
+    "max": lambda x: x.max(axis=0),
+    "min": lambda x: x.min(axis=1),
+    "logsumexp": lambda x: x.logsumexp(axis=1),
+    "getitem": lambda x: x[1:, ::2],
+    "getitem_repeated": lambda x: x[[0, 0, 2]],  # its gradient adds rows up (index_add)
+    "reshape": lambda x: x.reshape(-1),
+    "transpose": lambda x: x.T,
+    "concatenate": lambda x: ag.concatenate([x, x * 2.0], axis=1),
+    "pad": lambda x: x.pad(((1, 0), (0, 2))),
+    "clip": lambda x: x.clip(-0.5, 0.5),
+    "maximum": lambda x: ag.maximum(x, 0.1),
+    "where": lambda x: ag.where(x.data > 0, x * x, -x),
+    "matmul": lambda x: x @ x.T,
+}
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivatives_match_central_differences(name):
+    """The gradient of each op is itself differentiable (create_graph), and right."""
+    f = SECOND_ORDER[name]
+    # distinct values well away from every kink (0, ±0.5, 0.1) and from each other
+    x = Tensor(np.array([[0.31, -1.2, 0.83, 1.7], [-0.27, 2.2, -0.74, 0.62],
+                         [1.15, -0.38, 0.21, -1.55]]), dtype="float64", requires_grad=True)
+    gradient = ag.grad(lambda y: (f(y).tanh() ** 2).sum())
+    gradcheck(lambda y: gradient(y), [x])
