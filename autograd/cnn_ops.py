@@ -23,7 +23,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.conv_ops import (
-    FORMULA,
     Geometry,
     _fold_array,
     _pair,
@@ -36,12 +35,6 @@ from autograd.conv_ops import (
 from autograd.op import register
 from autograd.tensor import Tensor, check_dtypes, constant_input, result
 
-_AXES = {1: ("L",), 2: ("H", "W")}
-
-
-def _shape_text(size: tuple[int, ...]) -> str:
-    return "x".join(map(str, size))
-
 
 def check_settings(name: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
                    dilation: Any) -> tuple[tuple[int, ...], ...]:
@@ -51,26 +44,6 @@ def check_settings(name: str, dims: int, kernel_size: Any, stride: Any, padding:
               _pair(name, "padding", padding, dims, 0),
               _pair(name, "dilation", dilation, dims, 1))
     return tuple(p[2 - dims:] for p in parsed)  # _pair pads 1-D settings to two
-
-
-def fitted_geometry(name: str, size: tuple[int, ...], kernel: Any, stride: Any = 1,
-                    padding: Any = 0, dilation: Any = 1) -> Geometry:
-    """The geometry for spatial `size`, raising if the kernel overhangs the padded input."""
-    kernel, stride, padding, dilation = check_settings(name, len(size), kernel, stride,
-                                                       padding, dilation)
-    padded = tuple(n + 2 * p for n, p in zip(size, padding))
-    span = tuple(d * (f - 1) + 1 for f, d in zip(kernel, dilation))
-    too_big = [i for i, (n, s) in enumerate(zip(padded, span)) if s > n]
-    if too_big:
-        i = too_big[0]
-        what = f"kernel {_shape_text(kernel)}"
-        if span != kernel:
-            what += f" with dilation {_shape_text(dilation)} spans {_shape_text(span)} and"
-        raise ValueError(
-            f"{name}: {what} is larger than the padded input {_shape_text(padded)} "
-            f"({_AXES[len(size)][i]} + 2P = {size[i]} + 2*{padding[i]}); "
-            f"{FORMULA} needs D(F-1) + 1 <= N + 2P")
-    return geometry(name, size, kernel, stride, padding, dilation)
 
 
 # -- convolution ------------------------------------------------------------------------
@@ -113,7 +86,7 @@ def _conv(dims: int, name: str, x: Any, weight: Tensor, bias: Tensor | None, str
                              f"{getattr(bias, 'shape', type(bias).__name__)}")
         check_dtypes(name, bias, weight)
         parents += (bias,)
-    geo = fitted_geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    geo = geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation)
     n = x.shape[0]
     cols = _unfold_array(x._array.reshape((n, channels) + geo.size), geo)
     y = np.matmul(weight._array.reshape(n_out, -1), cols)  # (N, out, L)
@@ -182,8 +155,7 @@ def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry
     if not isinstance(x, Tensor) or x.ndim != 4:
         raise ValueError(f"{name}: input must be a Tensor of shape (N, C, H, W), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
-    return fitted_geometry(name, x.shape[2:], kernel_size,
-                           kernel_size if stride is None else stride)
+    return geometry(name, x.shape[2:], kernel_size, kernel_size if stride is None else stride)
 
 
 def _offsets(a: np.ndarray, geo: Geometry) -> list[np.ndarray]:

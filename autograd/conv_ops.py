@@ -46,8 +46,8 @@ def _pair(name: str, what: str, value: Any, dims: int, low: int) -> tuple[int, i
     return items if dims == 2 else (1 if what != "padding" else 0,) + items
 
 
-def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any, padding: Any,
-             dilation: Any) -> Geometry:
+def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any = 1,
+             padding: Any = 0, dilation: Any = 1) -> Geometry:
     """Check the convolution settings for spatial `size` (1 or 2 dims) and size the output."""
     dims = len(size)
     kernel = _pair(name, "kernel_size", kernel_size, dims, 1)
@@ -55,17 +55,36 @@ def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any, pa
     padding = _pair(name, "padding", padding, dims, 0)
     dilation = _pair(name, "dilation", dilation, dims, 1)
     size2 = (1,) * (2 - dims) + tuple(size)
-    out = []
-    for axis, n, f, s, p, d in zip(("height", "width"), size2, kernel, stride, padding,
-                                   dilation):
-        o = (n + 2 * p - d * (f - 1) - 1) // s + 1
-        if o < 1:
-            where = "length" if dims == 1 else axis
-            raise ValueError(
-                f"{name}: kernel larger than the padded input along the {where}: {FORMULA} = "
-                f"({n} + 2*{p} - {d}*({f}-1) - 1)/{s} + 1 = {o} < 1")
-        out.append(o)
+    span = tuple(d * (f - 1) + 1 for f, d in zip(kernel, dilation))
+    for i, (n, p, extent) in enumerate(zip(size2, padding, span)):
+        if extent > n + 2 * p:  # no output position at all along this axis
+            _overhang(name, size, i - (2 - dims), kernel, padding, dilation, span)
+    out = [(n + 2 * p - extent) // s + 1
+           for n, p, extent, s in zip(size2, padding, span, stride)]
     return Geometry(kernel, stride, padding, dilation, size2, tuple(out))
+
+
+def _overhang(name: str, size: tuple[int, ...], axis: int, kernel: tuple[int, int],
+              padding: tuple[int, int], dilation: tuple[int, int],
+              span: tuple[int, int]) -> None:
+    """Raise: the kernel (as dilated) is larger than the padded input along `axis`."""
+    lo = 2 - len(size)  # the settings are padded to two axes
+    kernel, padding, dilation, span = kernel[lo:], padding[lo:], dilation[lo:], span[lo:]
+    what = f"kernel {_shape_text(kernel)}"
+    if span != kernel:
+        what += f" with dilation {_shape_text(dilation)} spans {_shape_text(span)} and"
+    padded = tuple(n + 2 * p for n, p in zip(size, padding))
+    raise ValueError(
+        f"{name}: {what} is larger than the padded input {_shape_text(padded)} "
+        f"({_AXES[len(size)][axis]} + 2P = {size[axis]} + 2*{padding[axis]}); "
+        f"{FORMULA} needs D(F-1) + 1 <= N + 2P")
+
+
+def _shape_text(size: tuple[int, ...]) -> str:
+    return "x".join(map(str, size))
+
+
+_AXES = {1: ("L",), 2: ("H", "W")}
 
 
 def _check_input(shape: tuple[int, ...]) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from autograd.cnn_ops import fitted_geometry
+from autograd.conv_ops import geometry
 
 
 def _grid(name: str, what: str, x: Any, dims: tuple[int, ...]) -> np.ndarray:
@@ -54,7 +54,7 @@ def scalar_conv2d(image: Any, kernel: Any, stride: Any = 1, padding: Any = 0,
     if w.shape[0] != x.shape[0]:
         raise ValueError(f"{name}: the kernel has {w.shape[0]} channels but the image has "
                          f"{x.shape[0]}")
-    geo = fitted_geometry(name, x.shape[1:], w.shape[1:], stride, padding, dilation)
+    geo = geometry(name, x.shape[1:], w.shape[1:], stride, padding, dilation)
     (sh, sw), (ph, pw), (dh, dw) = geo.stride, geo.padding, geo.dilation
     channels, height, width = x.shape
     (kh, kw), (oh, ow) = geo.kernel, geo.out
@@ -80,8 +80,7 @@ def scalar_conv2d(image: Any, kernel: Any, stride: Any = 1, padding: Any = 0,
 def _pool(name: str, image: Any, kernel_size: Any, stride: Any, reduce: Any
           ) -> list[list[Value]]:
     x = _grid(name, "image", image, (2,))[0]
-    geo = fitted_geometry(name, x.shape, kernel_size,
-                          kernel_size if stride is None else stride)
+    geo = geometry(name, x.shape, kernel_size, kernel_size if stride is None else stride)
     (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
     return [[reduce(list(x[r * sh:r * sh + kh, c * sw:c * sw + kw].flat)) for c in range(ow)]
             for r in range(oh)]
