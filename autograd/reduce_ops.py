@@ -7,7 +7,6 @@ reduction spreads the output's gradient back over the reduced axes (`expand`).
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
@@ -16,27 +15,6 @@ from autograd import mathfn as m
 from autograd import shape_ops
 from autograd.op import register
 from autograd.tensor import Tensor, result
-
-
-def normalize_axes(name: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """`axis` as a sorted tuple of non-negative ints (None stays None), checked."""
-    if axis is None:
-        return None
-    ndim = len(shape)
-    items = axis if isinstance(axis, (tuple, list)) else (axis,)
-    axes = []
-    for item in items:
-        try:
-            k = operator.index(item)
-        except TypeError:
-            raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}"
-                            ) from None
-        if not -ndim <= k < ndim:
-            raise ValueError(f"{name}: axis {k} is out of range for shape {shape}")
-        axes.append(k % ndim)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{name}: repeated axis in {axis!r}")
-    return tuple(sorted(axes))
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -62,42 +40,42 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[i] for i in axes]))
 
 
-def _reduce(name: str, op: Any, reducer: Any, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
+def _reduce(op: Any, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
     a = x._array
-    axes = normalize_axes(name, axis, a.shape)
+    axes = shape_ops.normalize_axes(op.name, axis, a.shape)
     keepdims = bool(keepdims)
-    if a.size == 0 and name in ("max", "min", "logsumexp") and (
+    if a.size == 0 and op.name in ("max", "min", "logsumexp") and (
             axes is None or any(a.shape[i] == 0 for i in axes)):
-        raise ValueError(f"{name}: cannot reduce an empty axis of shape {a.shape}")
-    return result(reducer(a, axes, keepdims), (x,), op, (axes, keepdims))
+        raise ValueError(f"{op.name}: cannot reduce an empty axis of shape {a.shape}")
+    return result(op.forward(a, axes, keepdims), (x,), op, (axes, keepdims))
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    return _reduce("sum", SUM, _sum_forward, x, axis, keepdims)
+    return _reduce(SUM, x, axis, keepdims)
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce("mean", MEAN, _mean_forward, x, axis, keepdims)
+    return _reduce(MEAN, x, axis, keepdims)
 
 
 def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The largest element along `axis`; ties share the gradient equally."""
-    return _reduce("max", MAX, _max_forward, x, axis, keepdims)
+    return _reduce(MAX, x, axis, keepdims)
 
 
 def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The smallest element along `axis`; ties share the gradient equally."""
-    return _reduce("min", MIN, _min_forward, x, axis, keepdims)
+    return _reduce(MIN, x, axis, keepdims)
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) along `axis`, computed without overflow."""
-    return _reduce("logsumexp", LOGSUMEXP, _logsumexp_forward, x, axis, keepdims)
+    return _reduce(LOGSUMEXP, x, axis, keepdims)
 
 
 def argmax(x: Tensor, axis: int | None = None) -> np.ndarray:
     """Indices of the largest elements (an int array; not differentiable)."""
-    axes = normalize_axes("argmax", axis, x.shape)
+    axes = shape_ops.normalize_axes("argmax", axis, x.shape)
     if x.size == 0:
         raise ValueError(f"argmax: cannot reduce an empty tensor of shape {x.shape}")
     return np.argmax(x._array, axis=None if axes is None else axes[0])

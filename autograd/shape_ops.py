@@ -64,14 +64,34 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
+def normalize_axes(name: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """`axis` as a sorted tuple of non-negative ints (None stays None), checked."""
+    if axis is None:
+        return None
+    ndim = len(shape)
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = []
+    for item in items:
+        try:
+            k = operator.index(item)
+        except TypeError:
+            raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}"
+                            ) from None
+        if not -ndim <= k < ndim:
+            raise ValueError(f"{name}: axis {k} is out of range for shape {shape}")
+        axes.append(k % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(axes))
+
+
 def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
     """Drop length-1 axes (all of them, or the given ones, which must have length 1)."""
     shape = x.shape
     if axis is None:
         return reshape(x, tuple(n for n in shape if n != 1))
-    axes = {_axis("squeeze", a, len(shape))
-            for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
-    for a in sorted(axes):
+    axes = normalize_axes("squeeze", axis, shape)
+    for a in axes:
         if shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} has length {shape[a]}, not 1 (shape {shape})")
     return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))

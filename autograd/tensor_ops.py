@@ -107,18 +107,18 @@ def _clip_grad(g, out, bounds, a):
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger of a and b (broadcast); ties split the gradient equally."""
     a, b = _pair("maximum", a, b)
-    return _select(MAXIMUM, np.maximum, a, b)
+    return _select(MAXIMUM, a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller of a and b (broadcast); ties split the gradient equally."""
     a, b = _pair("minimum", a, b)
-    return _select(MINIMUM, np.minimum, a, b)
+    return _select(MINIMUM, a, b)
 
 
-def _select(op: Any, pick: Any, a: Tensor, b: Tensor) -> Tensor:
+def _select(op: Any, a: Tensor, b: Tensor) -> Tensor:
     try:
-        data = pick(a._array, b._array)
+        data = op.forward(a._array, b._array)
     except ValueError:
         raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast"
                          ) from None

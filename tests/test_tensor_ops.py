@@ -118,6 +118,8 @@ def test_flatten_squeeze_unsqueeze_shapes_and_errors():
         x.reshape(5, 5)
     with pytest.raises(ValueError, match="not a permutation"):
         x.transpose(0, 0, 1, 2)
+    with pytest.raises(ValueError, match=r"squeeze: repeated axis in \(0, 0\)"):
+        Tensor(np.ones((1, 3))).squeeze((0, 0))  # numpy refuses it too
 
 
 @given(a=arrays(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)), data=st.data())
