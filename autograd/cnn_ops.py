@@ -129,8 +129,9 @@ def _input_grad(g3: np.ndarray, w2: np.ndarray, geo: Geometry, shape: tuple[int,
 
     With stride 1 a kernel offset (i, j) shifts the whole image by i·D·Wp + j·D in the
     row-major padded image (width Wp). Giving G rows Wp wide (zeros past OW) makes each of
-    the kh·kw additions one long contiguous run instead of OH short rows: several times
-    faster than the general `fold`, which serves the other strides.
+    the kh·kw additions one long contiguous run instead of OH short rows: 1.3x (first
+    layer) to 2x (second layer) faster than the general `fold` at LeNet-5's sizes with a
+    batch of 64, one thread. The general `fold` serves the other strides.
     """
     if geo.stride != (1, 1):
         return _fold_array(np.matmul(w2.T, g3), geo, shape)

@@ -152,6 +152,8 @@ def test_max_pool_sends_a_tied_window_gradient_to_its_first_maximum():
                                                  [2, 2, 0, 0], [0, 0, 0, 0]])
     nan = leaf(np.array([[[[1.0, np.nan], [2.0, 0.0]]]]))
     assert np.isnan(max_pool2d(nan, 2).data).all()
+    max_pool2d(nan, 2).sum().backward()  # the gradient goes to the nan that won the window
+    np.testing.assert_array_equal(nan.grad[0, 0], [[0.0, 1.0], [0.0, 0.0]])
 
 
 @pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
