@@ -4,7 +4,8 @@ A training step allocates its arrays, backward frees the whole graph at once, an
 step allocates them again. With glibc's default thresholds, arrays over 128 KiB are
 mapped fresh from the OS each time and a large free at the top of the heap is handed
 back, so every step pays page faults for memory it just had: a chain of 256x256 ops ran
-4x slower than with the thresholds below (benchmarks/tensor_ops.py, "chain medium").
+about 6x slower than with the thresholds below (the README's "chain medium" figures,
+`CHAINRULE_KEEP_MALLOC=1 python benchmarks/tensor_ops.py` against the plain command).
 Long-running numerical programs raise them for this reason; PyTorch's CPU allocator
 caches for the same one.
 

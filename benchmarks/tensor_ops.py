@@ -12,9 +12,9 @@ installed. Medians over repeats, one BLAS thread. The chainrule - numpy column i
 engine's bookkeeping per op.
 
 A graph keeps every intermediate array alive until backward ends, then frees them all at
-once; glibc then returns the heap to the OS and the next pass page-faults it back, which
-can dominate the medium "chain" row. MALLOC_TRIM_THRESHOLD_=1000000000 (or mallopt) in
-the environment shows the cost without that effect.
+once; with glibc's default thresholds it returns the heap to the OS and the next pass
+page-faults it back. `import autograd` raises those thresholds (autograd/allocator.py);
+CHAINRULE_KEEP_MALLOC=1 in the environment leaves them alone and shows that cost.
 """
 
 from __future__ import annotations
