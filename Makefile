@@ -6,11 +6,10 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test lint bench
 
-# the MNIST main job: full MNIST from $$CHAINRULE_DATA (default ../shared/data when it
-# exists), the user cache or a download, else the 5,000-digit sample shipped with chainrule
-DEMO_DATA := $(or $(CHAINRULE_DATA),$(wildcard ../shared/data))
+# the MNIST main job: full MNIST from $$CHAINRULE_DATA, the user cache or a download, else
+# the 5,000-digit sample shipped with chainrule
 demo: $(VENV)/.installed
-	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/chainrule train --out runs/demo
+	$(VENV)/bin/chainrule train --out runs/demo
 	@echo "report: $(abspath runs/demo/report.md)"
 
 test: $(VENV)/.installed
@@ -26,11 +25,11 @@ BENCHMARKS ?= benchmarks/scalar_engine.py benchmarks/tensor_ops.py benchmarks/mn
 bench: $(VENV)/.installed-bench
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) "$$script" || exit 1; done
 
-# notebooks need the [notebooks] extra (jupyter, ipywidgets), installed on first use; 04 and
-# 06 use full MNIST when found, as `make demo` does
+# notebooks need the [notebooks] extra (jupyter), installed on first use; 04 and 06 use full
+# MNIST when $$CHAINRULE_DATA names it, as `make demo` does
 .PHONY: notebooks
 notebooks: $(VENV)/.installed-notebooks
-	CHAINRULE_DATA="$(DEMO_DATA)" $(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
