@@ -1,6 +1,6 @@
 """A worked example: a 2-2-1 network of scalar Values, its gradients and its graph.
 
-    python -m nn.demo [picture.svg]
+    python -m chainrule.demo [picture.svg]
 
 Builds one forward pass of a tiny network, runs backward, prints every parameter's
 gradient next to a central-difference estimate, and draws the graph (default
