@@ -1,10 +1,5 @@
-"""The `chainrule` command, run in-process on the shipped MNIST sample with tiny settings."""
+"""The `chainrule` command line: its entry points, and bad arguments refused with a message."""
 
-import contextlib
-import importlib.util
-import io
-import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,142 +8,34 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor
-from nn.cli import main, read_image
-from nn.datasets import as_float, load_mnist_sample
-from nn.preprocess import Standardize
+from chainrule.cli import main
 
-HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-PICTURES = ("curves.png", "confusion.png", "first_layer.png", "misclassified.png")
-TINY = ["--sample", "--epochs", "1", "--limit", "600", "--seed", "0"]
+REPO = Path(__file__).resolve().parents[2]
 
 
-def run(argv):
-    """main(argv) with its stdout captured: (exit code, printed text)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
-    return code, out.getvalue()
+def python_dash_m_chainrule(*argv):
+    # from the repository's root, so that `-m` finds this checkout's package
+    return subprocess.run([sys.executable, "-m", "chainrule", *argv], capture_output=True,
+                          text=True, check=False, cwd=REPO)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    code, text = run(["train", *TINY, "--out", str(out)])
-    assert code == 0
-    return out, text
+def test_python_dash_m_chainrule_is_the_chainrule_command():
+    result = python_dash_m_chainrule("train", "--help")
+    assert result.returncode == 0 and "--val-fraction" in result.stdout
 
 
-def png(path, image):
-    from PIL import Image
-
-    Image.fromarray(image).save(path)
-    return str(path)
-
-
-def test_train_writes_model_history_and_report(trained):
-    out, text = trained
-    for name in ("model.npz", "history.json", "history.csv", "report.md"):
-        assert (out / name).is_file(), name
-    history = json.loads((out / "history.json").read_text())
-    assert len(history["train_loss"]) == 1 and history["val_loss"][0] is not None
-    assert (out / "history.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
-    accuracy = re.search(r"test accuracy: ([\d.]+)%", text).group(1)
-    report = (out / "report.md").read_text()
-    assert f"Test accuracy: {accuracy}%" in report
-    assert "sample shipped with chainrule" in report and "s per epoch" in report
-    assert "`chainrule train --sample --epochs 1" in report
-    if HAVE_MATPLOTLIB:
-        for name in PICTURES:
-            assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
-            assert f"]({name})" in report
+def test_python_dash_m_chainrule_help_lists_the_commands():
+    result = python_dash_m_chainrule("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: chainrule ")
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ")}
+    assert {"train", "evaluate", "predict"} <= listed
 
 
-def test_saved_model_carries_its_standardisation(trained):
-    model = nn.load(trained[0] / "model.npz")
-    first = model[0]
-    assert isinstance(first, Standardize)
-    x = as_float(load_mnist_sample().train_images[:600])
-    # fitted on the training part of the first 600 digits: per-pixel mean, one global std
-    assert first.mean.shape == (784,) and 0.25 < first.std < 0.35
-    assert np.abs(first.mean - x.mean(axis=0)).max() < 0.05
-
-
-def test_standardize_fit_centres_and_scales_to_one_global_std():
-    x = np.random.default_rng(0).uniform(0, 1, size=(50, 6)) * [1, 2, 3, 4, 5, 0]
-    layer = Standardize.fit(x)
-    y = layer(Tensor(x, dtype="float64")).data
-    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(y.std(), 1.0, rtol=1e-12)
-    rebuilt = Standardize.from_config(json.loads(json.dumps(layer.config())), [])
-    np.testing.assert_array_equal(rebuilt.mean, layer.mean)
-    assert rebuilt.std == layer.std
-
-
-def test_evaluate_prints_accuracy_loss_and_per_digit_table(trained):
-    out, train_text = trained
-    code, text = run(["evaluate", str(out / "model.npz"), "--sample", "--threads", "1"])
-    assert code == 0
-    accuracy = re.search(r"test accuracy: ([\d.]+)%", train_text).group(1)
-    assert f"test accuracy: {accuracy}%" in text and "loss:" in text
-    rows = re.findall(r"^\s+(\d)\s+100\s+(\d+)\s+([\d.]+)%$", text, re.MULTILINE)
-    assert [int(r[0]) for r in rows] == list(range(10))
-    assert sum(int(r[1]) for r in rows) / 1000 == pytest.approx(float(accuracy) / 100)
-
-
-def test_predict_matches_the_models_own_prediction(trained, tmp_path):
-    pytest.importorskip("PIL")
-    images = load_mnist_sample().test_images[:5]
-    model = nn.load(trained[0] / "model.npz")
-    expected = model(Tensor(as_float(images))).data.argmax(axis=1)
-    paths = [png(tmp_path / f"digit{i}.png", image) for i, image in enumerate(images)]
-    # dark ink on light paper, as a scan would be: inverted back before predicting
-    paths += [png(tmp_path / f"scan{i}.png", 255 - image) for i, image in enumerate(images)]
-    code, text = run(["predict", str(trained[0] / "model.npz"), *paths])
-    assert code == 0
-    lines = text.strip().splitlines()
-    predicted = [int(re.match(r".*\.png: (\d)   top-3: ", line).group(1)) for line in lines]
-    assert predicted == [*expected, *expected]
-    top3 = re.findall(r"(\d) ([\d.]+)%", lines[0].split("top-3:")[1])
-    assert len(top3) == 3 and int(top3[0][0]) == expected[0]
-
-
-def test_read_image_centres_a_large_dark_on_light_digit(tmp_path):
-    pytest.importorskip("PIL")
-    page = np.full((90, 60), 255, dtype=np.uint8)
-    page[20:70, 25:35] = 0  # a thick black "1" on white paper
-    image = read_image(Path(png(tmp_path / "one.png", page)))
-    assert image.shape == (28, 28) and image.dtype == np.float32
-    assert image[:4].max() == 0 and image[-4:].max() == 0  # MNIST's empty 4-pixel border
-    assert image[14, 14] > 0.9  # the ink, now white, in the middle
-
-
-def test_report_is_skipped_gracefully_without_matplotlib(tmp_path, monkeypatch):
-    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    # no full MNIST anywhere and no download: the sample, said aloud
-    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "nothing"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    out = tmp_path / "run"
-    code, text = run(["train", "--epochs", "1", "--limit", "300", "--no-download",
-                      "--out", str(out)])
-    assert code == 0
-    assert "full MNIST not found (searched " in text and str(tmp_path / "nothing") in text
-    assert "training on the 5,000-digit sample shipped with chainrule" in text
-    assert "pictures skipped" in text and "pip install 'chainrule[report]'" in text
-    for name in ("model.npz", "history.json", "history.csv", "report.md"):
-        assert (out / name).is_file(), name
-    assert not any((out / name).exists() for name in PICTURES)
-    assert "Pictures skipped" in (out / "report.md").read_text()
-
-
-def test_predict_without_pillow_says_how_to_install_it(trained, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "PIL", None)
-    with pytest.raises(SystemExit) as exit_:
-        main(["predict", str(trained[0] / "model.npz"), "any.png"])
-    assert exit_.value.code == 2
-    assert "needs Pillow" in capsys.readouterr().err
+def test_no_command_is_a_usage_error():
+    result = python_dash_m_chainrule()
+    assert result.returncode == 2
+    assert "the following arguments are required: COMMAND" in result.stderr
 
 
 def bad_files(tmp_path, model):
@@ -196,32 +83,10 @@ def test_bad_arguments_exit_2_with_a_message_naming_the_problem(argv, message, t
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     if argv[0] == "predict":
-        pytest.importorskip("PIL")
+        pytest.importorskip("PIL", reason="predict reads images with Pillow")
     files = bad_files(tmp_path, trained[0] / "model.npz")
     with pytest.raises(SystemExit) as exit_:
         main([a.format(**files) for a in argv])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-
-
-def test_python_dash_m_nn_is_the_chainrule_command():
-    result = subprocess.run([sys.executable, "-m", "nn", "train", "--help"],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 0 and "--val-fraction" in result.stdout
-
-
-@pytest.mark.parametrize("fill", [0, 255])
-def test_predict_refuses_a_blank_image(trained, tmp_path, fill, capsys):
-    blank = png(tmp_path / "blank.png", np.full((28, 28), fill, np.uint8))
-    with pytest.raises(SystemExit) as exit_info:
-        main(["predict", str(trained[0] / "model.npz"), blank])
-    assert exit_info.value.code == 2
-    assert "is blank" in capsys.readouterr().err
-
-
-def test_predict_says_a_folder_is_not_an_image(trained, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["predict", str(trained[0] / "model.npz"), str(tmp_path)])
-    assert exit_info.value.code == 2
-    assert "is a folder, not an image file" in capsys.readouterr().err
