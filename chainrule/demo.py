@@ -12,8 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autograd import Value, gradcheck
-from autograd.draw import draw_graph, render_graph
+from autograd import Value, draw_graph, gradcheck, render_graph
 
 DEFAULT_PICTURE = Path("runs/demo/graph.svg")
 
