@@ -177,7 +177,7 @@ def accuracy(seeds: list[int], epochs: int | None, threads: int) -> dict[str, fl
     """Test accuracy of `chainrule train` with its defaults, one training run per seed."""
     import tempfile
 
-    from nn.cli import main as cli
+    from chainrule.cli import main as cli
 
     scores, seconds = [], []
     for seed in seeds:

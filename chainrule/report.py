@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from autograd.files import atomic_write
-from nn.train import History
+from chainrule.mnist import DIGITS
+from nn import History
 
 INSTALL_HINT = "pip install 'chainrule[report]'"
-DIGITS = 10
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int = DIGITS

@@ -1,6 +1,6 @@
 """A worked example: a 2-2-1 network of scalar Values, its gradients and its graph.
 
-    python -m nn.demo [picture.svg]
+    python -m chainrule.demo [picture.svg]
 
 Builds one forward pass of a tiny network, runs backward, prints every parameter's
 gradient next to a central-difference estimate, and draws the graph (default
@@ -12,8 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autograd import Value, gradcheck
-from autograd.draw import draw_graph, render_graph
+from autograd import Value, draw_graph, gradcheck, render_graph
 
 DEFAULT_PICTURE = Path("runs/demo/graph.svg")
 

@@ -1,0 +1,5 @@
+"""`python -m chainrule ...` is the `chainrule` command (see `chainrule.cli`)."""
+
+from chainrule.cli import main
+
+raise SystemExit(main())
