@@ -3,6 +3,8 @@
 Shapes follow PyTorch: inputs (N, C, H, W) — (N, C, L) for Conv1d — and weights
 (out_channels, in_channels, kh, kw), so weights compare one to one. Output sizes are
 out = (N + 2P - D(F-1) - 1)/S + 1 (floor); a filter holds F·F·C_in weights plus a bias.
+A `connections` table links each output channel to only some input channels, as LeNet-5's
+C3 does: the missing weights are held at zero by a fixed mask multiplied into the weight.
 The Tensor forward is one fused node (`autograd.cnn_ops`); `forward_values` is the same
 layer one Value at a time (`nn.scalar_conv`), for `model.to_scalar()`.
 """
@@ -16,7 +18,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.cnn_ops import avg_pool2d, check_settings, conv1d, conv2d, max_pool2d
-from nn.init import initialize, make_rng
+from nn.init import initialize, initialize_bias, make_rng
 from nn.layers import as_tensor
 from nn.module import Module, register_module
 from nn.scalar_conv import scalar_avg_pool2d, scalar_conv2d, scalar_max_pool2d
@@ -36,7 +38,8 @@ class _Conv(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, bias: bool = True,
                  init: str = "xavier_uniform", dtype: str = "float32",
-                 seed: int | None = None, rng: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, rng: np.random.Generator | None = None,
+                 connections: Any = None, bias_init: str = "zeros") -> None:
         name = type(self).__name__
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self.in_channels < 1 or self.out_channels < 1:
@@ -44,16 +47,36 @@ class _Conv(Module):
                              f"{in_channels}, out_channels={out_channels}")
         self.kernel_size, self.stride, self.padding, self.dilation = check_settings(
             name, self.dims, kernel_size, stride, padding, dilation)
-        self.init, self.dtype = init, str(np.dtype(dtype))
+        self.init, self.bias_init, self.dtype = init, bias_init, str(np.dtype(dtype))
+        self._connected = _connection_table(name, connections, self.out_channels,
+                                            self.in_channels)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        weight = initialize(init, shape, make_rng(seed, rng))
+        rng = make_rng(seed, rng)
+        weight = initialize(init, shape, rng)
+        if self._connected is not None:
+            mask = self._connected.reshape(self._connected.shape + (1,) * self.dims)
+            weight *= mask
+            # multiplied into the forward, the mask makes the missing weights' gradient 0
+            self._mask = Tensor(mask, dtype=self.dtype)
         self.weight = Tensor(weight, dtype=self.dtype, requires_grad=True, label="weight")
-        self.bias = (Tensor(np.zeros(self.out_channels), dtype=self.dtype, requires_grad=True,
-                            label="bias") if bias else None)
+        self.bias = (Tensor(initialize_bias(bias_init, self.out_channels, rng),
+                            dtype=self.dtype, requires_grad=True, label="bias")
+                     if bias else None)
+
+    def effective_weight(self) -> Tensor:
+        """The weight the forward uses: `weight`, times the connection mask if there is one."""
+        return self.weight if self._connected is None else self.weight * self._mask
 
     def forward(self, x: Any) -> Tensor:
-        return self._function(as_tensor(x, self.dtype), self.weight, self.bias, self.stride,
-                              self.padding, self.dilation, name=type(self).__name__)
+        return self._function(as_tensor(x, self.dtype), self.effective_weight(), self.bias,
+                              self.stride, self.padding, self.dilation,
+                              name=type(self).__name__)
+
+    def held_at_zero(self) -> int:
+        """The weights a connection table leaves out (they are not counted as parameters)."""
+        if self._connected is None:
+            return 0
+        return int((~self._connected).sum()) * int(np.prod(self.kernel_size))
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
         name = type(self).__name__
@@ -67,7 +90,10 @@ class _Conv(Module):
         if self.dims == 1:  # a signal is an image of height 1
             image, weight = x[:, None, :], weight[:, :, None, :]
             settings = ((1,) + self.stride, (0,) + self.padding, (1,) + self.dilation)
-        maps = [scalar_conv2d(image, weight[o], *settings, bias=bias[o])
+        links = (np.ones((self.out_channels, self.in_channels), dtype=bool)
+                 if self._connected is None else self._connected)
+        # an output sees only the input channels the connection table links it to
+        maps = [scalar_conv2d(image[links[o]], weight[o][links[o]], *settings, bias=bias[o])
                 for o in range(self.out_channels)]
         out = np.empty((self.out_channels, len(maps[0]), len(maps[0][0])), dtype=object)
         out[...] = maps
@@ -77,7 +103,9 @@ class _Conv(Module):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": _plain(self.kernel_size), "stride": _plain(self.stride),
                 "padding": _plain(self.padding), "dilation": _plain(self.dilation),
-                "bias": self.bias is not None, "init": self.init, "dtype": self.dtype}
+                "bias": self.bias is not None, "init": self.init, "bias_init": self.bias_init,
+                "dtype": self.dtype, "connections": (None if self._connected is None else
+                                                     self._connected.astype(int).tolist())}
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels} -> {self.out_channels}, kernel_size="
@@ -86,7 +114,28 @@ class _Conv(Module):
             value = _plain(getattr(self, key))
             if value != default:
                 text += f", {key}={value}"
-        return text + ("" if self.bias is not None else ", bias=False")
+        text += "" if self.bias is not None else ", bias=False"
+        if self._connected is not None:
+            text += f", connections={int(self._connected.sum())} of {self._connected.size}"
+        return text
+
+
+def _connection_table(name: str, connections: Any, out_channels: int, in_channels: int
+                      ) -> np.ndarray | None:
+    """`connections` as a boolean (out_channels, in_channels) array, or None for all."""
+    if connections is None:
+        return None
+    table = np.asarray(connections)
+    if table.shape != (out_channels, in_channels):
+        raise ValueError(f"{name}: connections must have shape (out_channels, in_channels) = "
+                         f"({out_channels}, {in_channels}), got {table.shape}")
+    if table.dtype == object or not np.isin(table, (0, 1)).all():
+        raise ValueError(f"{name}: connections must hold only 0/1 (or False/True)")
+    table = table.astype(bool)
+    unlinked = np.flatnonzero(~table.any(axis=1))
+    if unlinked.size:
+        raise ValueError(f"{name}: output channels {unlinked.tolist()} have no input channel")
+    return table
 
 
 @register_module
@@ -95,7 +144,16 @@ class Conv2d(_Conv):
 
     `kernel_size`, `stride`, `padding` and `dilation` are ints or (height, width) pairs.
     The weight (out, in, kh, kw) is drawn with `init` (fan_in = in·kh·kw, see `nn.init`)
-    from `seed` or `rng`; the bias starts at zero.
+    from `seed` or `rng`; the bias with `bias_init` ("zeros", the default, or "normal":
+    N(0, 1) as in Nielsen's book).
+
+    `connections`, an (out_channels, in_channels) table of 0/1, links output channel o
+    to input channel i only where it holds 1 (LeNet-5's C3, `nn.models.LENET5_C3_TABLE`).
+    The weights it leaves out start at zero and the forward multiplies them by a fixed
+    zero, so their gradient is exactly 0 and no optimizer step moves them (weight decay
+    included: it decays a zero). They are not counted by `num_parameters`. The table is
+    part of `config()`, so `nn.save`/`nn.load` keep it. Raises ValueError for a table of
+    the wrong shape, values other than 0/1, or an output channel linked to nothing.
     """
 
 

@@ -10,6 +10,9 @@ the variance of the signal roughly constant from layer to layer:
 - he_normal:       N(0, 2/fan_in)               (He et al., for ReLU)
 - he_uniform:      U(±√(6/fan_in))
 - normal:          N(0, 1)   uniform: U(-1, 1) (micrograd's)   zeros
+
+Biases have no fan-in: they start at zero (the default), or — as in Nielsen's book,
+where weights and biases alike are drawn from N(0, 1) — with `bias_init="normal"`.
 """
 
 from __future__ import annotations
@@ -92,3 +95,14 @@ def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)}")
     return INITIALIZERS[name](tuple(shape), rng)
+
+
+BIAS_INITIALIZERS = ("zeros", "normal", "uniform")  # the schemes that need no fan_in
+
+
+def initialize_bias(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw a float64 bias vector of `size` with the scheme `name` (see BIAS_INITIALIZERS)."""
+    if name not in BIAS_INITIALIZERS:
+        raise ValueError(f"unknown bias initialiser {name!r}; choose one of "
+                         f"{list(BIAS_INITIALIZERS)}")
+    return INITIALIZERS[name]((int(size),), rng)

@@ -14,7 +14,7 @@ import numpy as np
 from autograd import Tensor, Value, linear
 from autograd.nn_ops import FUSABLE
 from nn.activations import ACTIVATION_MODULES
-from nn.init import initialize, make_rng
+from nn.init import initialize, initialize_bias, make_rng
 from nn.module import Module, register_module
 
 
@@ -27,8 +27,9 @@ def as_tensor(x: Any, dtype: Any) -> Tensor:
 class Linear(Module):
     """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch.
 
-    W is drawn with the initialiser `init` (see `nn.init`); b starts at zero. Give `seed`
-    or `rng` for a reproducible draw. With `activation` ("relu", "sigmoid" or "tanh") the
+    W is drawn with the initialiser `init` (see `nn.init`); b with `bias_init`: "zeros"
+    (the default) or "normal", N(0, 1) as in Nielsen's book. Give `seed` or `rng` for a
+    reproducible draw. With `activation` ("relu", "sigmoid" or "tanh") the
     layer applies it too, in the same graph node (Keras' Dense(activation=...)): the same
     numbers as Linear then the activation module, with one node fewer to record and walk.
     """
@@ -36,16 +37,19 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str = "xavier_uniform", dtype: str = "float32",
                  seed: int | None = None, rng: np.random.Generator | None = None,
-                 activation: str | None = None) -> None:
+                 activation: str | None = None, bias_init: str = "zeros") -> None:
         if activation is not None and activation not in FUSABLE:
             raise ValueError(f"Linear: activation must be None or one of {sorted(FUSABLE)}, "
                              f"got {activation!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init, self.dtype, self.activation = init, str(np.dtype(dtype)), activation
-        weight = initialize(init, (self.out_features, self.in_features), make_rng(seed, rng))
+        self.bias_init = bias_init
+        rng = make_rng(seed, rng)
+        weight = initialize(init, (self.out_features, self.in_features), rng)
         self.weight = Tensor(weight, dtype=self.dtype, requires_grad=True, label="weight")
-        self.bias = (Tensor(np.zeros(self.out_features), dtype=self.dtype, requires_grad=True,
-                            label="bias") if bias else None)
+        self.bias = (Tensor(initialize_bias(bias_init, self.out_features, rng),
+                            dtype=self.dtype, requires_grad=True, label="bias")
+                     if bias else None)
 
     def forward(self, x: Any) -> Tensor:
         # an array input becomes a constant, uncopied
@@ -67,8 +71,8 @@ class Linear(Module):
 
     def config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,
-                "bias": self.bias is not None, "init": self.init, "dtype": self.dtype,
-                "activation": self.activation}
+                "bias": self.bias is not None, "init": self.init, "bias_init": self.bias_init,
+                "dtype": self.dtype, "activation": self.activation}
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}" + (
@@ -162,10 +166,14 @@ class Dropout(Module):
 def mlp(nin: int, nouts: Sequence[int], activation: str = "relu",
         output_activation: str | None = None, init: str = "xavier_uniform",
         dtype: str = "float32", seed: int | None = None,
-        rng: np.random.Generator | None = None, fuse: bool = False) -> Sequential:
+        rng: np.random.Generator | None = None, fuse: bool = False,
+        bias_init: str = "zeros") -> Sequential:
     """A Tensor MLP: Linear layers of sizes `nouts`, `activation` between them.
 
-    `mlp(784, [16, 16, 10], "sigmoid")` is the network of Nielsen's book. The scalar
+    `mlp(784, [16, 16, 10], "sigmoid")` is 3Blue1Brown's network (13,002 parameters).
+    Nielsen's book uses `mlp(784, [30, 10], "sigmoid", output_activation="sigmoid",
+    init="normal", bias_init="normal")`, trained with `quadratic_cost`: sigmoid outputs,
+    weights and biases drawn from N(0, 1). `bias_init` applies to every layer. The scalar
     `nn.MLP(nin, nouts)` is the same network one Value at a time; `to_scalar()` on this
     one builds that Value graph from these very weights. By default each activation is a
     layer of its own, so the graph shows it; `fuse=True` folds it into the Linear before
@@ -182,7 +190,7 @@ def mlp(nin: int, nouts: Sequence[int], activation: str = "relu",
         act = activation if i < len(nouts) - 1 else output_activation
         fused = act if fuse and act in FUSABLE else None
         layers.append(Linear(sizes[i], sizes[i + 1], init=init, dtype=dtype, rng=rng,
-                             activation=fused))
+                             activation=fused, bias_init=bias_init))
         if act is not None and fused is None:
             layers.append(ACTIVATION_MODULES[act]())
     return Sequential(*layers)

@@ -116,7 +116,14 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
-        return sum(int(np.size(p.data)) for p in self.parameters())
+        """How many numbers training adjusts: every parameter entry, less the weights a
+        layer holds at zero (a convolution's connection table, see `nn.Conv2d`)."""
+        held = sum(m.held_at_zero() for m in self.modules())
+        return sum(int(np.size(p.data)) for p in self.parameters()) - held
+
+    def held_at_zero(self) -> int:
+        """How many of this module's own parameter entries are fixed at zero (here none)."""
+        return 0
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (None for Tensors, 0.0 for Values)."""
