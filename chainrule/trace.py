@@ -46,7 +46,7 @@ def build_trace(expression: str, assignments: Mapping[str, float]) -> Trace:
     source = expression.strip()
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree.body):  # every part is checked before any name is looked up
-        if id(node) not in called:
+        if isinstance(node, ast.expr) and id(node) not in called:  # not Load, Add, ...
             _checked_children(node, _part(node, source))
     names = _names(tree)
     missing = sorted(names - set(assignments))
