@@ -226,8 +226,9 @@ def _value_box(node: Node, trace: Trace) -> _Box:
     if isinstance(data, np.ndarray):
         lines.append(("", f"{data.shape} {data.dtype}"))
     lines.append(("data", f"data {summary(data)}"))
-    fill = "#%02x%02x%02x" % tuple(round(255 * c) for c in colorsys.hsv_to_rgb(
-        ROLE_HUES[role], ROLE_SATURATION, 1.0))
+    red, green, blue = (round(255 * c) for c in colorsys.hsv_to_rgb(
+        ROLE_HUES[role], ROLE_SATURATION, 1.0))  # draw_graph's role colours
+    fill = f"#{red:02x}{green:02x}{blue:02x}"
     return _Box("value", lines, info, fill)
 
 
@@ -412,8 +413,8 @@ def _svg(scene: _Scene) -> str:
              f'preserveAspectRatio="xMidYMid meet" font-family="DejaVu Sans Mono, Menlo, '
              f'Consolas, monospace" font-size="12">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-             'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#666"/>'
-             "</marker></defs>"]
+             'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+             '<path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker></defs>']
     for index, edge in enumerate(scene.edges):
         dash = ' stroke-dasharray="4 3"' if edge.dashed else ""
         x, y = edge.label_at

@@ -146,8 +146,16 @@
 
   // zoom (wheel, buttons) and pan (drag) by moving the viewBox; positions never change
   const home = svg.viewBox.baseVal;
-  const fit = [home.x, home.y, home.width, home.height];
-  let view = fit.slice();
+  const whole = [home.x, home.y, home.width, home.height];
+  // the whole graph, but a small one is not blown up past 1.5 times its size
+  function fitted() {
+    const area = svg.getBoundingClientRect();
+    const [x, y, w, h] = whole;
+    const grow = Math.min(area.width / w, area.height / h) / 1.5;
+    if (!(grow > 1)) return whole.slice();
+    return [x + w / 2 - w * grow / 2, y + h / 2 - h * grow / 2, w * grow, h * grow];
+  }
+  let view = whole.slice();
   function setView(box) { view = box; svg.setAttribute("viewBox", box.join(" ")); }
   function zoom(factor, cx, cy) {
     const [x, y, w, h] = view;
@@ -165,7 +173,7 @@
   const centre = () => [view[0] + view[2] / 2, view[1] + view[3] / 2];
   $("zoom-in").addEventListener("click", () => zoom(1 / 1.3, ...centre()));
   $("zoom-out").addEventListener("click", () => zoom(1.3, ...centre()));
-  $("fit").addEventListener("click", () => setView(fit.slice()));
+  $("fit").addEventListener("click", () => setView(fitted()));
   let drag = null;
   svg.addEventListener("pointerdown", (event) => {
     drag = pointer(event);
@@ -181,5 +189,6 @@
   svg.addEventListener("pointerleave", release);
 
   $("note").textContent = data.note;
+  setView(fitted());
   render();
 })();
