@@ -40,10 +40,10 @@ from autograd.engine import Node, topological_order
 from autograd.files import atomic_write
 
 ROLE_HUES = {"input": 0.58, "parameter": 0.33, "intermediate": 0.13, "output": 0.0}
-_SATURATION = 0.35  # role colour strength when not shading by gradient
+ROLE_SATURATION = 0.35  # role colour strength when not shading by gradient
 _OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _SMALL = 6  # arrays with at most this many entries are shown in full
-_INSTALL_HINT = ("the graphviz 'dot' program was not found, so the graph cannot be rendered "
+INSTALL_HINT = ("the graphviz 'dot' program was not found, so the graph cannot be rendered "
                  "(its DOT source is still available as `.source`); install graphviz: "
                  "apt-get install graphviz / brew install graphviz / conda install graphviz")
 
@@ -88,7 +88,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     names = names_by_id(params)
-    kept, left_out = _nearest_nodes(root, max_nodes)
+    kept, left_out = nearest_nodes(root, max_nodes)
     kept_ids = {id(n) for n in kept}
 
     dot = graphviz.Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
@@ -102,7 +102,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
     boundary: dict[str, None] = {}  # op nodes fed by a collapsed node, in order
     for node in kept:
         name = str(id(node))
-        role = _role(node, root, names)
+        role = node_role(node, root, names)
         grad = grads[id(node)]
         attrs = _highlight(id(node), overlay)
         current = overlay is not None and id(node) == overlay.current
@@ -110,7 +110,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
             dot.node(name, _record([_summary(node.data)]), shape="record", style="dashed",
                      **attrs)
         else:
-            strength = _strength(grad, largest) if shade_grad else _SATURATION
+            strength = _strength(grad, largest) if shade_grad else ROLE_SATURATION
             colour = f"{ROLE_HUES[role]:.3f} {strength:.3f} 1.000"
             dot.node(name, _record(_fields(node, names, grad)), shape="record",
                      style="filled", fillcolor=colour, **attrs)
@@ -119,7 +119,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
         target = name
         if node.op is not None:
             target = name + "op"
-            dot.node(target, _op_label(node), shape="ellipse", width="0.3", height="0.3",
+            dot.node(target, op_label(node), shape="ellipse", width="0.3", height="0.3",
                      margin="0.02", **(attrs if current else {}))
             dot.edge(target, name)
         for position, parent in enumerate(node.parents):
@@ -153,7 +153,7 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike, format: str | N
     try:
         data = dot.pipe(format=format)
     except graphviz.ExecutableNotFound as err:
-        raise RuntimeError(_INSTALL_HINT) from err
+        raise RuntimeError(INSTALL_HINT) from err
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as file:
         file.write(data)
@@ -236,7 +236,7 @@ def names_by_id(params: NameMapping | None) -> dict[int, str]:
     return names
 
 
-def _nearest_nodes(root: Node, limit: int) -> tuple[list[Node], Counter]:
+def nearest_nodes(root: Node, limit: int) -> tuple[list[Node], Counter]:
     """The first `limit` nodes met walking back from the root, and the ops of the rest."""
     kept = [root]
     seen = {id(root)}
@@ -255,7 +255,7 @@ def _nearest_nodes(root: Node, limit: int) -> tuple[list[Node], Counter]:
     return kept, left_out
 
 
-def _role(node: Node, root: Node, names: Mapping[int, str]) -> str:
+def node_role(node: Node, root: Node, names: Mapping[int, str]) -> str:
     if node is root:
         return "output"
     if node.parents:
@@ -327,7 +327,7 @@ def _highlight(node_id: int, overlay: Overlay | None) -> dict[str, str]:
     return {}
 
 
-def _op_label(node: Node) -> str:
+def op_label(node: Node) -> str:
     label = _OP_SYMBOLS.get(node.op.name, node.op.name)
     ctx = node.ctx
     if isinstance(ctx, (int, float)) and not isinstance(ctx, bool):
@@ -349,15 +349,21 @@ def _escape_record(text: str) -> str:
 def _draw_collapsed(dot: graphviz.Digraph, left_out: Counter, boundary: Iterable[str],
                     shown: int) -> str:
     """Draw the summary node and return the caption that says what was left out."""
+    text, caption = collapsed_text(left_out, shown)
+    dot.node("collapsed", text, shape="box", style="dashed,rounded", fontcolor="gray30")
+    for target in boundary:
+        dot.edge("collapsed", target, style="dashed", color="gray50")
+    return caption
+
+
+def collapsed_text(left_out: Counter, shown: int) -> tuple[str, str]:
+    """The summary box's text and the caption saying what a picture left out."""
     hidden = sum(left_out.values())
     common = left_out.most_common(4)
     ops = ", ".join(f"{name} ×{count:,}" for name, count in common)
     more = ", …" if len(left_out) > len(common) else ""
-    text = f"… {hidden:,} more nodes: {ops}{more}"
-    dot.node("collapsed", text, shape="box", style="dashed,rounded", fontcolor="gray30")
-    for target in boundary:
-        dot.edge("collapsed", target, style="dashed", color="gray50")
-    return (f"showing {shown:,} of {shown + hidden:,} value nodes (max_nodes={shown:,}); "
+    return (f"… {hidden:,} more nodes: {ops}{more}",
+            f"showing {shown:,} of {shown + hidden:,} value nodes (max_nodes={shown:,}); "
             f"{hidden:,} collapsed")
 
 
@@ -366,7 +372,7 @@ def _draw_legend(dot: graphviz.Digraph, shade_grad: bool, trace: bool) -> None:
         legend.attr(label="legend", style="dashed", color="gray60")
         for role, hue in ROLE_HUES.items():
             legend.node(f"legend_{role}", role, shape="box", style="filled",
-                        fillcolor=f"{hue:.3f} {_SATURATION:.3f} 1.000")
+                        fillcolor=f"{hue:.3f} {ROLE_SATURATION:.3f} 1.000")
         legend.node("legend_constant", "constant", shape="box", style="dashed")
         notes = []
         if shade_grad:

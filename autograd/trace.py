@@ -13,12 +13,12 @@ Each frame is drawn with `.draw()`: the node passing its gradient back has a red
 its inputs an orange one, each input edge carries the gradient it receives, and a
 gradient not yet complete shows as "?". The frames come from the engine's own backward
 traversal (`backpropagate` with `on_step`), so the picture is what backward really does;
-no node's `.grad` changes.
+no node's `.grad` changes. `trace.save_html(path)` writes all the frames as one page to
+step through (the backprop explorer, `autograd.explorer`); in Jupyter a trace shows as it.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,10 +37,10 @@ from autograd.draw import (
     summary,
 )
 from autograd.engine import Node, backpropagate
+from autograd.explorer import MAX_NODES, notebook_html, page_html
+from autograd.files import atomic_write_text
 
 MAX_LISTED_INPUTS = 12  # a frame's caption names this many inputs, then counts the rest
-
-_SHOWN_IN_NOTEBOOK = 30  # frames drawn by `Trace._repr_html_`; the rest are listed
 
 
 @dataclass(eq=False)
@@ -146,21 +146,31 @@ class Trace(Sequence[Frame]):
                              Path(folder) / f"frame_{frame.index:0{width}d}.{format}", format)
                 for frame in self.frames]
 
+    def completed_at(self, node: Node) -> int:
+        """The step after which `node`'s gradient is complete (every consumer has passed)."""
+        return self._complete_at[id(node)]
+
+    def to_html(self, max_nodes: int = MAX_NODES, title: str | None = None) -> str:
+        """The backprop explorer for this trace: one self-contained HTML page.
+
+        The page steps through backward (and forward) with a slider, buttons and the
+        arrow keys; see `autograd.explorer`. Past `max_nodes` value nodes the rest of the
+        graph collapses into one box, as in `draw_graph`. Needs graphviz's `dot` program
+        (a RuntimeError says how to install it).
+        """
+        return page_html(self, max_nodes, title)
+
+    def save_html(self, path: str | os.PathLike, max_nodes: int = MAX_NODES,
+                  title: str | None = None) -> Path:
+        """Write `to_html()` to `path` atomically (creating its folder) and return the path."""
+        path = Path(path)
+        page = self.to_html(max_nodes, title)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, page)
+        return path
+
     def _repr_html_(self) -> str:
-        parts = [f"<p>backward in {len(self.frames)} steps</p>"]
-        for frame in self.frames:
-            parts.append(f"<h4>{html.escape(frame.text())}</h4>")
-            if frame.index >= _SHOWN_IN_NOTEBOOK:
-                continue
-            try:
-                parts.append(frame.draw().pipe(format="svg", encoding="utf-8"))
-            except graphviz.ExecutableNotFound:
-                parts.append("<p>(install graphviz to see the pictures)</p>")
-                break
-        if len(self.frames) > _SHOWN_IN_NOTEBOOK:
-            parts.append(f"<p>pictures of the first {_SHOWN_IN_NOTEBOOK} steps only; "
-                         "use trace[k].draw() or trace.save(folder) for the others</p>")
-        return "\n".join(parts)
+        return notebook_html(self)
 
 
 def trace_backward(root: Node, gradient: Any = None, params: NameMapping | None = None

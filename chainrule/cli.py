@@ -3,6 +3,8 @@
     chainrule train --out runs/NAME      train; write model, history and a report there
     chainrule evaluate MODEL.npz         test accuracy, loss and per-digit accuracy
     chainrule predict MODEL.npz A.png    the digit in each image, with the top-3 probabilities
+    chainrule trace "tanh(w*x + b)" --set w=0.5,x=2,b=-1 --out neuron.html
+                                         the backprop explorer page for an expression
 
 `train`'s defaults are the recommended settings for each model. The 784-16-16-10 ReLU
 network (--model mlp): Adam, lr 0.01, L2 weight decay 1e-3 added to the gradient, cosine
@@ -27,6 +29,7 @@ from autograd.allocator import keep_freed_memory
 from chainrule.evaluate import evaluate
 from chainrule.mnist import DIGITS, PIXELS, UsageError
 from chainrule.predict import predict
+from chainrule.trace import add_parser as add_trace_parser
 from chainrule.train import train
 from nn.activations import ACTIVATION_MODULES
 from nn.init import INITIALIZERS
@@ -138,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (train, evaluate, predict):
         sub.add_argument("--threads", type=positive_int, default=None, metavar="N",
                          help="limit BLAS threads to N (needs threadpoolctl)")
+    add_trace_parser(commands)
     return parser
 
 
@@ -166,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "trace":  # no data, no threads: it only writes a page
+        return args.handler(args)
     if args.command in ("train", "evaluate"):
         # a training or evaluation loop frees and reallocates the same arrays every batch
         keep_freed_memory()
