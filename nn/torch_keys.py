@@ -35,7 +35,8 @@ def torch_module_names(model: Module) -> dict[str, str]:
     for name, module in modules[1:]:
         parent, _, _ = name.rpartition(".")
         children.setdefault(parent, []).append((name, module))
-    renamed = {"": ""}
+    # a lone fused layer becomes Sequential(Linear, activation): its keys gain "0."
+    renamed = {"": "0" if torch_layer_count(model) == 2 else ""}
     for parent, _ in modules:
         members = children.get(parent, [])
         # a Sequential's children are named 0, 1, 2...: only those indices shift
