@@ -194,7 +194,7 @@ def export_onnx(model: Module, path: str | os.PathLike, input_shape: Sequence[in
             continue
         try:  # a trial run gives the next layer's input shape
             with no_grad():  # forward(), not __call__: no hooks fire for it
-                example = np.asarray(layer.forward(Tensor(example)).data)
+                example = np.asarray(layer.forward(Tensor(example, dtype=dtype)).data)
         except ValueError as error:
             raise ValueError(f"export_onnx: input_shape {shape} does not fit layer {name!r} "
                              f"({type(layer).__name__}): {error}") from None
