@@ -30,6 +30,8 @@ from nn.torch_keys import torch_key_map
 
 # our activation name -> torch.nn's class name, for the fused activations of Linear
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+# set on the activation a fused Linear becomes, so that from_torch can fuse it back
+FUSED_MARK = "chainrule_fused"
 
 
 def import_torch() -> Any:
@@ -62,7 +64,9 @@ def _torch_layers(torch: Any, layer: Module, name: str) -> list[Any]:
                             dtype=getattr(torch, layer.dtype))
         if layer.activation is None:
             return [linear]
-        return [linear, getattr(tnn, TORCH_ACTIVATIONS[layer.activation])()]
+        activation = getattr(tnn, TORCH_ACTIVATIONS[layer.activation])()
+        setattr(activation, FUSED_MARK, True)
+        return [linear, activation]
     if kind in (Conv1d, Conv2d):
         conv = tnn.Conv1d if kind is Conv1d else tnn.Conv2d
         return [conv(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
@@ -180,14 +184,15 @@ def _as_lenet5(layers: list[Module]) -> LeNet5 | None:
     return candidate if same else None
 
 
-def _fused(layers: list[Module]) -> list[Module]:
-    """Each activation torch keeps apart folded into the Linear before it (relu, sigmoid,
-    tanh): `nn.mlp(..., fuse=True)`'s layout, the same numbers in fewer graph nodes."""
+def _fused(layers: list[Module], torch_layers: list[Any], fuse: bool | None) -> list[Module]:
+    """Activations folded into the Linear before them (relu, sigmoid, tanh), as in
+    `nn.mlp(..., fuse=True)`: all of them, or (`fuse` None) those `to_torch` split off."""
     out: list[Module] = []
-    for layer in layers:
+    for layer, torch_layer in zip(layers, torch_layers):
         previous = out[-1] if out else None
         act = next((n for n, c in ACTIVATION_MODULES.items() if type(layer) is c), None)
-        if (type(previous) is Linear and previous.activation is None
+        wanted = fuse or (fuse is None and getattr(torch_layer, FUSED_MARK, False))
+        if (wanted and type(previous) is Linear and previous.activation is None
                 and act in TORCH_ACTIVATIONS):
             previous.activation = act
         else:
@@ -195,15 +200,16 @@ def _fused(layers: list[Module]) -> list[Module]:
     return out
 
 
-def from_torch(module: Any, fuse: bool = True) -> Module:
+def from_torch(module: Any, fuse: bool | None = None) -> Module:
     """Our model computing what the torch `module` computes, with a copy of its weights.
 
     Takes what `to_torch` makes: `torch.nn.Sequential` (nested too) of Linear, Conv1d,
     Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, ReLU, Sigmoid, Tanh, LeakyReLU, ELU,
     Softmax and `nn.torch_layers`' Standardize and Maxout. A Sequential laid out as
-    LeNet-5 becomes `nn.LeNet5`; with `fuse` (the default), a Linear followed by ReLU,
-    Sigmoid or Tanh becomes one Linear with that activation, as `nn.mlp(..., fuse=True)`
-    builds. The result is in the mode `module` is in.
+    LeNet-5 becomes `nn.LeNet5`. With `fuse=True` every Linear followed by ReLU, Sigmoid
+    or Tanh becomes one Linear with that activation, as `nn.mlp(..., fuse=True)` builds;
+    with `fuse=False` none does; by default only those that `to_torch` split, so that
+    `from_torch(to_torch(model))` is `model` again. The result is in `module`'s mode.
 
     Raises TypeError naming a torch module (and its position) that has no equivalent,
     ImportError (with the install command) when torch is missing.
@@ -221,7 +227,7 @@ def from_torch(module: Any, fuse: bool = True) -> Module:
             continue
         layers = [built[id(child)] for child in node]
         lenet = _as_lenet5(layers)
-        built[id(node)] = lenet or Sequential(*(_fused(layers) if fuse else layers))
+        built[id(node)] = lenet or Sequential(*_fused(layers, list(node), fuse))
     model = built[id(module)]
     state = {key: value.detach().cpu().numpy() for key, value in module.state_dict().items()}
     model.load_state_dict(state)  # torch's key names: see nn.torch_keys
