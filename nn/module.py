@@ -167,7 +167,7 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy arrays into the parameters, in place.
+        """Copy arrays into the parameters (in place) and buffers (replaced).
 
         A Tensor parameter's own array is overwritten (cast to its dtype), not replaced, so
         an optimizer keeping it in its flat buffer (see `nn.optim`) goes on training it;
