@@ -3,6 +3,7 @@
     chainrule train --out runs/NAME      train; write model, history and a report there
     chainrule evaluate MODEL.npz         test accuracy, loss and per-digit accuracy
     chainrule predict MODEL.npz A.png    the digit in each image, with the top-3 probabilities
+    chainrule export MODEL.npz --format onnx|safetensors|torch [--out PATH]
     chainrule trace "tanh(w*x + b)" --set w=0.5,x=2,b=-1 --out neuron.html
                                          the backprop explorer page for an expression
 
@@ -27,6 +28,8 @@ from typing import Any
 
 from autograd.allocator import keep_freed_memory
 from chainrule.evaluate import evaluate
+from chainrule.export import add_parser as add_export_parser
+from chainrule.export import export
 from chainrule.mnist import DIGITS, PIXELS, UsageError
 from chainrule.predict import predict
 from chainrule.trace import add_parser as add_trace_parser
@@ -141,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (train, evaluate, predict):
         sub.add_argument("--threads", type=positive_int, default=None, metavar="N",
                          help="limit BLAS threads to N (needs threadpoolctl)")
+    add_export_parser(commands)
     add_trace_parser(commands)
     return parser
 
@@ -172,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "trace":  # no data, no threads: it only writes a page
         return args.handler(args)
+    if args.command == "export":
+        try:
+            return export(args)
+        except UsageError as error:
+            parser.exit(2, f"{parser.prog} export: error: {error}\n")
     if args.command in ("train", "evaluate"):
         # a training or evaluation loop frees and reallocates the same arrays every batch
         keep_freed_memory()

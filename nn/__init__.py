@@ -6,6 +6,7 @@ from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
 from nn.diagnostics import activation_stats, gradient_norms
+from nn.export import export_model  # ONNX and torch load only when used
 from nn.io import load, save
 from nn.layers import Dropout, Flatten, Linear, Sequential, mlp
 from nn.losses import (
@@ -20,10 +21,12 @@ from nn.losses import (
 )
 from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
+from nn.onnx_export import export_onnx
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nn.preprocess import Standardize
 from nn.scalar import MLP, Layer, Neuron
 from nn.scalar_view import ScalarView
+from nn.torch_bridge import from_torch, to_torch
 from nn.train import History, accuracy, evaluate, fit
 
 __all__ = [
@@ -37,4 +40,5 @@ __all__ = [
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
     "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",
     "quadratic_cost", "register_module", "save", "train_val_split",
+    "export_model", "export_onnx", "from_torch", "to_torch",
 ]

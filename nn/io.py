@@ -1,5 +1,8 @@
 """Save and load models: one .npz of named arrays plus the architecture as JSON.
 
+A path ending in `.safetensors` is written and read in that format instead (see
+`nn.safetensors_io`), with the architecture in its metadata.
+
 The architecture is stored as UTF-8 bytes (a uint8 array), never pickled, and files are
 read with `allow_pickle=False`: loading a file cannot run code. Writes go to a temporary
 file in the same directory that replaces the target only once complete, so a failure
@@ -19,6 +22,7 @@ import numpy as np
 
 from autograd.files import atomic_write
 from nn.module import MODULE_TYPES, Module
+from nn.safetensors_io import read_safetensors, write_safetensors
 
 FORMAT = "chainrule-nn/1"
 _FORMAT_KEY = "__format__"
@@ -74,13 +78,24 @@ def build(arch: dict[str, Any]) -> Module:
     return built
 
 
+def _is_safetensors(path: str | os.PathLike) -> bool:
+    return os.fspath(path).endswith(".safetensors")
+
+
 def save(model: Module, path: str | os.PathLike) -> None:
-    """Write the model's architecture and parameters to `path` (an .npz file), atomically."""
+    """Write the model's architecture and state to `path`, atomically.
+
+    An .npz file unless `path` ends in `.safetensors`; both hold every parameter and
+    buffer (`state_dict`) and the architecture as JSON.
+    """
     arrays = model.state_dict()
     reserved = [k for k in arrays if k.startswith("__")]
     if reserved:
         raise ValueError(f"save: parameter names {reserved} clash with the file's own keys")
     text = json.dumps(architecture(model))
+    if _is_safetensors(path):
+        write_safetensors(path, arrays, {"format": FORMAT, "architecture": text})
+        return
     arrays[_ARCH_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     arrays[_FORMAT_KEY] = np.frombuffer(FORMAT.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path) as file:
@@ -91,13 +106,8 @@ def _text(array: np.ndarray) -> str:
     return array.astype(np.uint8).tobytes().decode("utf-8")
 
 
-def load(path: str | os.PathLike, model: Module | None = None) -> Module:
-    """Rebuild the model saved at `path`; or, given `model`, load the weights into it.
-
-    Raises ValueError naming the file when it is not a chainrule model (corrupt, foreign,
-    pickled) or when its arrays do not fit the model (missing, extra or mis-shaped keys).
-    """
-    path = os.fspath(path)
+def _read_npz(path: str) -> tuple[dict[str, np.ndarray], str, str]:
+    """The arrays, the format and the architecture's JSON of a chainrule .npz file."""
     with open(path, "rb") as file:
         if file.read(4) != b"PK\x03\x04":  # numpy would guess at other formats
             raise ValueError(f"{path}: not a chainrule model file (not an .npz archive)")
@@ -110,15 +120,42 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     if _FORMAT_KEY not in arrays or _ARCH_KEY not in arrays:
         raise ValueError(f"{path}: not a chainrule model file (no {_FORMAT_KEY} entry)")
     try:
-        file_format = _text(arrays.pop(_FORMAT_KEY))
-        arch = json.loads(_text(arrays.pop(_ARCH_KEY)))
-    except (UnicodeDecodeError, ValueError) as error:
+        return arrays, _text(arrays.pop(_FORMAT_KEY)), _text(arrays.pop(_ARCH_KEY))
+    except UnicodeDecodeError as error:
         raise ValueError(f"{path}: the architecture entry is corrupt ({error})") from None
+
+
+def load(path: str | os.PathLike, model: Module | None = None) -> Module:
+    """Rebuild the model saved at `path`; or, given `model`, load the weights into it.
+
+    Reads .npz files and, for paths ending in `.safetensors`, safetensors files. Into a
+    given `model` a safetensors file needs no architecture (weights saved by another
+    library load too, with PyTorch's key names: see `nn.torch_keys`).
+
+    Raises ValueError naming the file when it is not a chainrule model (corrupt, foreign,
+    pickled) or when its arrays do not fit the model (missing, extra or mis-shaped keys).
+    """
+    path = os.fspath(path)
+    if _is_safetensors(path):
+        arrays, metadata = read_safetensors(path)
+        file_format, text = metadata.get("format", FORMAT), metadata.get("architecture")
+        if text is None and model is None:
+            raise ValueError(f"{path}: no chainrule architecture in its metadata; to load "
+                             "these weights, build the model and call nn.load(path, model)")
+    else:
+        arrays, file_format, text = _read_npz(path)
     if file_format != FORMAT:
         raise ValueError(f"{path}: format {file_format!r} is not {FORMAT!r}")
     try:
+        arch = None if text is None else json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{path}: the architecture entry is corrupt ({error})") from None
+    try:
         if model is None:
             model = build(arch)
+            # files written before buffers existed hold them only in the architecture,
+            # from which build() just set them
+            arrays = {**dict(model.named_buffers()), **arrays}
         model.load_state_dict(arrays)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None

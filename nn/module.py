@@ -4,6 +4,8 @@ A module's parameters and submodules are discovered from its attributes, in the 
 they were assigned: a Module, a Value, a Tensor that requires grad, or a list/tuple of
 these. Nothing is registered by hand and nothing needs `super().__init__()` except the
 `training` flag. Trees of modules are walked with an explicit stack, never recursively.
+Constant arrays a module needs (a standardising layer's mean) are registered as buffers:
+saved and loaded with the parameters, never trained.
 
 Every module type that `nn.load` can rebuild is registered with `@register_module` and
 describes its constructor arguments in `config()`.
@@ -115,6 +117,23 @@ class Module:
     def parameters(self) -> list[Node]:
         return [p for _, p in self.named_parameters()]
 
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Keep `array` as the attribute `name`: in `state_dict`, not in `parameters()`.
+
+        As PyTorch's buffers: constants that belong to the model (a mean to subtract), saved
+        and loaded like weights but never trained. Loading replaces the array (same dtype).
+        """
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, np.asarray(array))
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer with its dotted name ("0.mean"), module by module."""
+        for prefix, module in self.named_modules():
+            for name in module.__dict__.get("_buffer_names", ()):
+                yield (f"{prefix}.{name}" if prefix else name), getattr(module, name)
+
     def num_parameters(self) -> int:
         """How many numbers training adjusts: every parameter entry, less the weights a
         layer holds at zero (a convolution's connection table, see `nn.Conv2d`)."""
@@ -149,11 +168,13 @@ class Module:
 
     # -- state ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter as a numpy array, keyed by name."""
-        return {name: np.array(p.data) for name, p in self.named_parameters()}
+        """A copy of every parameter and buffer as a numpy array, keyed by name."""
+        state = {name: np.array(p.data) for name, p in self.named_parameters()}
+        state.update((name, np.array(b)) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy arrays into the parameters, in place.
+        """Copy arrays into the parameters (in place) and buffers (replaced).
 
         A Tensor parameter's own array is overwritten (cast to its dtype), not replaced, so
         an optimizer keeping it in its flat buffer (see `nn.optim`) goes on training it;
@@ -162,19 +183,26 @@ class Module:
         With `strict` (the default) a missing key, an unexpected key or a shape that
         differs raises ValueError naming every such key; nothing is changed then.
         Without it, only the keys present in both with the right shape are loaded.
+        Keys may also be those of the model's PyTorch twin (`nn.to_torch`), where a fused
+        Linear and its activation are two layers: see `nn.torch_keys`.
         """
-        params = dict(self.named_parameters())
+        from nn.torch_keys import from_torch_keys  # lazily: it needs only names, not torch
+
+        buffers = dict(self.named_buffers())
+        targets: dict[str, Any] = {**dict(self.named_parameters()), **buffers}
+        state = from_torch_keys(self, state)
         problems = []
-        missing = [k for k in params if k not in state]
-        unexpected = [k for k in state if k not in params]
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
         if missing:
             problems.append(f"missing keys {missing}")
         if unexpected:
             problems.append(f"unexpected keys {unexpected}")
         arrays = {}
-        for name in params.keys() & state.keys():
+        for name in targets.keys() & state.keys():
             array = np.asarray(state[name])
-            expected = np.shape(params[name].data)
+            target = targets[name]
+            expected = np.shape(target if name in buffers else target.data)
             if array.shape != expected:
                 problems.append(f"{name!r} has shape {array.shape}, the model expects {expected}")
             elif not np.issubdtype(array.dtype, np.number):
@@ -184,8 +212,14 @@ class Module:
         if strict and problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: "
                              + "; ".join(problems))
+        modules = dict(self.named_modules()) if buffers else {}
         for name, array in arrays.items():
-            p = params[name]
+            if name in buffers:
+                module_name, _, attribute = name.rpartition(".")
+                module = modules[module_name]
+                setattr(module, attribute, np.array(array, dtype=buffers[name].dtype))
+                continue
+            p = targets[name]
             if isinstance(p, Value):
                 p.data = float(array)
                 continue

@@ -1,9 +1,9 @@
 """`Standardize`: input scaling as the model's first layer, so a saved model carries it.
 
 A model trained on standardised inputs needs the very same shift and scale whenever it is
-used again. Kept in a layer, they are saved by `nn.save` (as plain numbers in the
-architecture) and applied by every later call: `chainrule evaluate`, `chainrule predict`,
-or a notebook after `nn.load`.
+used again. Kept in a layer as buffers, they are saved by `nn.save` with the weights (and
+as plain numbers in the architecture) and applied by every later call: `chainrule
+evaluate`, `chainrule predict`, or a notebook after `nn.load`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ class Standardize(Module):
     """
 
     def __init__(self, mean: Any, std: float = 1.0) -> None:
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.std = float(std)
+        # buffers: in state_dict (so torch and safetensors see them), never trained
+        self.register_buffer("mean", np.asarray(mean, dtype=np.float64))
+        self.register_buffer("std", np.float64(std))
         if not np.all(np.isfinite(self.mean)) or not (np.isfinite(self.std) and self.std > 0):
             raise ValueError(f"Standardize: need a finite mean and a finite std > 0, got "
                              f"std={std} and a mean with {np.sum(~np.isfinite(self.mean))} "
@@ -52,10 +53,10 @@ class Standardize(Module):
         return (x - self.mean.astype(dtype)) / dtype.type(self.std)
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
-        return (x - self.mean.reshape(x.shape)) / self.std
+        return (x - self.mean.reshape(x.shape)) / float(self.std)
 
     def config(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "std": self.std}
+        return {"mean": self.mean.tolist(), "std": float(self.std)}
 
     def extra_repr(self) -> str:  # not the default: it would print every mean
-        return f"mean of shape {self.mean.shape}, std={self.std:.4g}"
+        return f"mean of shape {self.mean.shape}, std={float(self.std):.4g}"
