@@ -2,6 +2,7 @@
 
 from nn import functional, init, models, optim
 from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.clip import clip_grad_norm
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
@@ -22,7 +23,9 @@ from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nn.preprocess import Standardize
+from nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 from nn.scalar import MLP, Layer, Neuron
+from nn.scalar_rnn import ScalarRNNCell
 from nn.scalar_view import ScalarView
 from nn.train import History, accuracy, evaluate, fit
 
@@ -37,4 +40,6 @@ __all__ = [
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
     "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",
     "quadratic_cost", "register_module", "save", "train_val_split",
+    # recurrent nets
+    "LSTM", "RNN", "LSTMCell", "RNNCell", "ScalarRNNCell", "clip_grad_norm",
 ]
