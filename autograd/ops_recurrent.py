@@ -36,44 +36,56 @@ from autograd.shape_ops import stack
 from autograd.tensor import Tensor, _make, check_dtypes
 
 
-class SequenceGradient:
-    """What the steps of one sequence share in a plain backward: ∂/∂P, filled row by row.
+class Sequence:
+    """The arrays the steps of one sequence share.
 
-    `states` is the sequence's (rows, T + 1, N, H) array of states, the initial one first
-    (each step's output is a view into it), so that step 0 can form ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1}
-    for all steps at once, one product of (G, T·N) by (T·N, H) instead of T small ones.
+    Forward writes every state into `states` (rows, T + 1, N, H), the initial one first;
+    each step's output is a view into it. The LSTM keeps its gate activations (T, N, 4H)
+    and tanh(c_t) (T, N, H) for backward. A plain backward fills `grad` (∂/∂P) row by row;
+    step 0 then forms ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1} for all steps at once, one product of
+    (G, T·N) by (T·N, H) instead of T small ones.
     """
 
-    __slots__ = ("array", "last_step", "states", "weight_needs_grad")
+    __slots__ = ("states", "activations", "tanh_c", "grad", "last_step", "scratch",
+                 "weight_needs_grad")
 
-    def __init__(self, states: np.ndarray, weight_needs_grad: bool) -> None:
-        self.array: np.ndarray | None = None
+    def __init__(self, state0: np.ndarray, n_steps: int, n_gates: int, lstm: bool,
+                 weight_needs_grad: bool) -> None:
+        rows, n_batch, n_hidden = state0.shape
+        self.states = np.empty((rows, n_steps + 1, n_batch, n_hidden), dtype=state0.dtype)
+        self.states[:, 0] = state0
+        self.activations = (np.empty((n_steps, n_batch, n_gates), dtype=state0.dtype)
+                            if lstm else None)
+        self.tanh_c = np.empty((n_steps, n_batch, n_hidden), dtype=state0.dtype) if lstm else None
+        self.grad: np.ndarray | None = None
         self.last_step = -1
-        self.states = states
+        self.scratch: np.ndarray | None = None  # the LSTM backward's work array (N, 4H)
         self.weight_needs_grad = weight_needs_grad
 
-    def take(self, t: int, rows: np.ndarray, shape: tuple[int, ...]
-             ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Write step t's rows of ∂/∂P; (∂/∂P, ∂/∂W_hh) once step 0 has, else (None, None)."""
+    def grad_row(self, t: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Where step t writes its rows of ∂/∂P."""
         # a pass runs the steps t0, t0 - 1, ..., 0 in turn: any other step opens a new one
-        if self.array is None or self.last_step != t + 1:
-            self.array = np.zeros(shape, dtype=rows.dtype)
-        self.array[t] = rows
+        if self.grad is None or self.last_step != t + 1:
+            self.grad = np.empty(shape, dtype=self.states.dtype)
+            self.grad[t + 1:] = 0.0  # the steps after t0 get no gradient in this pass
         self.last_step = t
+        return self.grad[t]
+
+    def complete(self, t: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(∂/∂P, ∂/∂W_hh) once step 0 has written its rows, else (None, None)."""
         if t:
             return None, None
-        complete, self.array = self.array, None
+        grad, self.grad = self.grad, None
         if not self.weight_needs_grad:
-            return complete, None
-        n_steps, n_batch, n_gates = shape
+            return grad, None
+        n_steps, n_batch, n_gates = grad.shape
         h_prev = self.states[0, :n_steps].reshape(n_steps * n_batch, -1)
-        return complete, np.dot(complete.reshape(-1, n_gates).T, h_prev)
+        return grad, np.dot(grad.reshape(-1, n_gates).T, h_prev)
 
 
 class StepContext(NamedTuple):
     t: int  # the time step
-    saved: Any  # what the plain backward reuses from the forward (see each cell)
-    shared: SequenceGradient  # ∂/∂P and ∂/∂W_hh, shared by the sequence's steps
+    sequence: Sequence  # the arrays shared by the sequence's steps
 
 
 def lstm_cell(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
@@ -92,87 +104,84 @@ def lstm_cell(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
 
 
 # -- the cells' fast forwards and plain backwards, on arrays ----------------------------
-_GATE_AFFINE: dict[tuple[int, np.dtype], tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _gate_affine(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """(scale, shift) over the 4n gate columns: σ(x) = tanh(x/2)/2 + 1/2, so that one
-    tanh call serves all four gates: a = scale·tanh(scale·x) + shift (g: scale 1, shift 0)."""
-    key = (n, dtype)
-    if key not in _GATE_AFFINE:
-        scale = np.full(4 * n, 0.5, dtype=dtype)
-        scale[2 * n:3 * n] = 1.0
-        shift = np.full(4 * n, 0.5, dtype=dtype)
-        shift[2 * n:3 * n] = 0.0
-        _GATE_AFFINE[key] = scale, shift
-    return _GATE_AFFINE[key]
-
-
-def _lstm_forward(p_t: np.ndarray, state: np.ndarray, weight_hh_t: np.ndarray,
-                  out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Write [h_t; c_t] into `out`; return what backward reuses: (activations, tanh(c_t))."""
-    h_prev, c_prev = state[0], state[1]
+def _lstm_forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh_t: np.ndarray) -> None:
+    """Write [h_t; c_t] into seq.states[:, t + 1], and the activations backward reuses."""
+    h_prev, c_prev = seq.states[0, t], seq.states[1, t]
     n = h_prev.shape[-1]
-    scale, shift = _gate_affine(n, p_t.dtype)
-    gates = np.dot(h_prev, weight_hh_t)
-    gates += p_t
-    gates *= scale
-    activations = np.tanh(gates, out=gates)  # i, f, g, o side by side
-    activations *= scale
-    activations += shift
-    i, f, g, o = (activations[:, k * n:(k + 1) * n] for k in range(4))
-    c = np.multiply(f, c_prev, out=out[1])
+    a = np.dot(h_prev, weight_hh_t, out=seq.activations[t])
+    a += p_t
+    # one tanh serves the four gates: σ(x) = ½ + ½·tanh(x/2) for i, f, o, and for g,
+    # tanh(x) = 2σ(2x) - 1: double g's column block, and undo the affine map on it after
+    a[:, 2 * n:3 * n] *= 2.0
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    i, f, g, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+    g *= 2.0
+    g -= 1.0
+    c = np.multiply(f, c_prev, out=seq.states[1, t + 1])
     c += i * g
-    tanh_c = np.tanh(c)
-    np.multiply(o, tanh_c, out=out[0])
-    return activations, tanh_c
+    tanh_c = np.tanh(c, out=seq.tanh_c[t])
+    np.multiply(o, tanh_c, out=seq.states[0, t + 1])
 
 
-def _lstm_backward(grad: np.ndarray, state: np.ndarray, weight_hh: np.ndarray, saved: Any
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(∂/∂gates, ∂/∂state_prev) from the gradient (2, N, H) of [h_t; c_t]."""
-    activations, tanh_c = saved
-    c_prev = state[1]
+def _lstm_backward(seq: Sequence, t: int, grad: np.ndarray, weight_hh: np.ndarray,
+                   d_gates: np.ndarray) -> np.ndarray:
+    """Write ∂/∂gates into `d_gates` (N, 4H); return ∂/∂[h_{t-1}; c_{t-1}] (2, N, H).
+
+    Step by step rather than for all steps at once: a step's arrays stay in the cache."""
+    a, tanh_c, c_prev = seq.activations[t], seq.tanh_c[t], seq.states[1, t]
     n = c_prev.shape[-1]
-    scale, shift = _gate_affine(n, activations.dtype)
-    i, f, g, o = (activations[:, k * n:(k + 1) * n] for k in range(4))
-    grad_h, grad_c = grad[0], grad[1]
-    grad_c_total = grad_h * o * (1.0 - tanh_c * tanh_c) + grad_c  # c reaches h through tanh
-    d_gates = np.empty_like(activations)  # first ∂/∂activations, then times their slopes
-    np.multiply(grad_c_total, g, out=d_gates[:, :n])
-    np.multiply(grad_c_total, c_prev, out=d_gates[:, n:2 * n])
-    np.multiply(grad_c_total, i, out=d_gates[:, 2 * n:3 * n])
+    i, f, g, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+    grad_h = grad[0]
+    d_c = np.multiply(tanh_c, tanh_c)  # ∂/∂c_t: through h_t = o·tanh(c_t), and directly
+    np.subtract(1.0, d_c, out=d_c)
+    d_c *= o
+    d_c *= grad_h
+    d_c += grad[1]
+    np.multiply(d_c, g, out=d_gates[:, :n])  # ∂/∂i, then f, g, o
+    np.multiply(d_c, c_prev, out=d_gates[:, n:2 * n])
+    np.multiply(d_c, i, out=d_gates[:, 2 * n:3 * n])
     np.multiply(grad_h, tanh_c, out=d_gates[:, 3 * n:])
-    # d(scale·tanh(scale·x) + shift)/dx = scale² - (a - shift)²: σ' = a(1 - a), tanh' = 1 - a²
-    slope = activations - shift
-    slope *= slope
-    np.subtract(scale * scale, slope, out=slope)
+    if seq.scratch is None:
+        seq.scratch = np.empty_like(a)
+    slope = seq.scratch  # σ' = a(1 - a) on i, f, o; tanh' = 1 - g² on g
+    np.multiply(a, a, out=slope)
+    np.subtract(a, slope, out=slope)
+    slope_g = slope[:, 2 * n:3 * n]
+    np.multiply(g, g, out=slope_g)
+    np.subtract(1.0, slope_g, out=slope_g)
     d_gates *= slope
-    d_state = np.empty(state.shape, dtype=d_gates.dtype)
+    d_state = np.empty((2,) + c_prev.shape, dtype=a.dtype)
     np.dot(d_gates, weight_hh, out=d_state[0])
-    np.multiply(grad_c_total, f, out=d_state[1])
-    return d_gates, d_state
+    np.multiply(d_c, f, out=d_state[1])
+    return d_state
 
 
 def _rnn_forward(activation: str):
-    def forward(p_t: np.ndarray, state: np.ndarray, weight_hh_t: np.ndarray,
-                out: np.ndarray) -> None:
-        z = np.dot(state[0], weight_hh_t)
+    def forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh_t: np.ndarray) -> None:
+        z = np.dot(seq.states[0, t], weight_hh_t, out=seq.states[0, t + 1])
         z += p_t
         if activation == "tanh":
-            np.tanh(z, out=out[0])
+            np.tanh(z, out=z)
         else:
-            np.maximum(z, 0.0, out=out[0])
+            np.maximum(z, 0.0, out=z)
     return forward
 
 
 def _rnn_backward(activation: str):
-    def backward(grad: np.ndarray, state: np.ndarray, weight_hh: np.ndarray, out: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        h = out[0]
+    def backward(seq: Sequence, t: int, grad: np.ndarray, weight_hh: np.ndarray,
+                 d_z: np.ndarray) -> np.ndarray:
+        h = seq.states[0, t + 1]
         # tanh' = 1 - h², relu' = 1 where h > 0: both read from the output
-        d_z = grad[0] * (1.0 - h * h) if activation == "tanh" else grad[0] * (h > 0)
-        return d_z, np.dot(d_z, weight_hh)[None]
+        if activation == "tanh":
+            np.multiply(h, h, out=d_z)
+            np.subtract(1.0, d_z, out=d_z)
+            d_z *= grad[0]
+        else:
+            np.multiply(grad[0], h > 0, out=d_z)
+        return np.dot(d_z, weight_hh)[None]
     return backward
 
 
@@ -190,8 +199,8 @@ def _rnn_composed(activation: str):
 
 
 class Cell(NamedTuple):
-    forward: Any  # (P_t, state, W_hhᵀ, out) arrays: writes the new state, returns the saved
-    backward: Any  # (grad, state, W_hh, saved) -> (∂gates, ∂state), arrays
+    forward: Any  # (sequence, t, P_t, W_hhᵀ): writes the state after step t
+    backward: Any  # (sequence, t, grad, W_hh, ∂gates out) -> ∂state, on arrays
     composed: Any  # (P_t, state, W_hh) Tensors -> new state, from the engine's ops
     state_rows: int  # 1: h; 2: h and c
 
@@ -202,9 +211,9 @@ def _step_grad(cell: Cell):
             recomputed = cell.composed(projections[ctx.t], state, weight_hh)
             return tuple(gradients(recomputed, [projections, state, weight_hh], g,
                                    create_graph=True))
-        saved = out if ctx.saved is None else ctx.saved
-        d_gates, d_state = cell.backward(g, state, weight_hh, saved)
-        d_projections, d_weight = ctx.shared.take(ctx.t, d_gates, projections.shape)
+        seq, t = ctx.sequence, ctx.t
+        d_state = cell.backward(seq, t, g, weight_hh, seq.grad_row(t, projections.shape))
+        d_projections, d_weight = seq.complete(t)
         return d_projections, d_state, d_weight
     return grad
 
@@ -253,20 +262,17 @@ def _check(name: str, projections: Tensor, state: Tensor, weight_hh: Tensor, gat
 def _sequence(kind: str, projections: Tensor, state: Tensor, weight_hh: Tensor
               ) -> list[Tensor]:
     cell, op = CELLS[kind], STEP_OPS[kind]
-    p, w = projections._array, weight_hh._array
-    n_steps = p.shape[0]
-    # every state in one array, the initial one first: step t writes states[:, t + 1]
-    states = np.empty((state.shape[0], n_steps + 1) + state.shape[1:], dtype=p.dtype)
-    states[:, 0] = state._array
-    weight_hh_t = np.ascontiguousarray(w.T)  # BLAS takes h @ W_hhᵀ 2x faster so
+    p = projections._array
+    seq = Sequence(state._array, p.shape[0], p.shape[2], kind == "lstm",
+                   weight_hh.requires_grad)
+    weight_hh_t = np.ascontiguousarray(weight_hh._array.T)  # BLAS runs h @ W_hhᵀ 2x faster so
     record = engine._recording and (projections.requires_grad or state.requires_grad
                                     or weight_hh.requires_grad)
-    shared = SequenceGradient(states, weight_hh.requires_grad)
     nodes = []
-    for t in range(n_steps):
-        saved = cell.forward(p[t], states[:, t], weight_hh_t, states[:, t + 1])
-        new = states[:, t + 1]
-        state = (_make(new, (projections, state, weight_hh), op, StepContext(t, saved, shared))
+    for t in range(p.shape[0]):
+        cell.forward(seq, t, p[t], weight_hh_t)
+        new = seq.states[:, t + 1]
+        state = (_make(new, (projections, state, weight_hh), op, StepContext(t, seq))
                  if record else _make(new))
         nodes.append(state)
     return nodes
