@@ -66,10 +66,11 @@ def clip_grad_norm(parameters: Iterable[Node] | Node, max_norm: float,
     coefficient = float(np.minimum(max_norm / (total + 1e-6), 1.0))  # nan stays nan
     if coefficient == 1.0:
         return total
-    for p, _ in pairs:
-        g = p.grad
-        if isinstance(g, np.ndarray) and g.flags.writeable:
-            g *= coefficient  # in place, as torch's mul_
-        else:  # a Value's float, a create_graph Tensor, a read-only array
-            p.grad = g * coefficient
+    with np.errstate(invalid="ignore"):  # inf·0 is nan, silently, as in PyTorch
+        for p, _ in pairs:
+            g = p.grad
+            if isinstance(g, np.ndarray) and g.flags.writeable:
+                g *= coefficient  # in place, as torch's mul_
+            else:  # a Value's float, a create_graph Tensor, a read-only array
+                p.grad = g * coefficient
     return total
