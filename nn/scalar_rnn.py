@@ -63,6 +63,18 @@ class ScalarRNNCell(Module):
             states.append(h)
         return states
 
+    def weight_names(self) -> dict[str, Value]:
+        """{"W_ih[j,k]": Value, "W_hh[j,k]": ..., "b[j]": ...}: names for `draw_graph`."""
+        names = {}
+        for j, neuron in enumerate(self.units.neurons):
+            for k, w in enumerate(neuron.w):
+                if k < self.input_size:
+                    names[f"W_ih[{j},{k}]"] = w
+                else:
+                    names[f"W_hh[{j},{k - self.input_size}]"] = w
+            names[f"b[{j}]"] = neuron.b
+        return names
+
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "nonlinearity": self.nonlinearity, "init": self.init}

@@ -22,6 +22,7 @@ EXPECTED = [
     "05_activations_and_vanishing_gradients",
     "06_convolution",
     "07_regularisation_and_overfitting",
+    "13_recurrent_nets",
 ]
 CELL_TIMEOUT = 300  # seconds; a hung cell fails rather than blocking the suite
 

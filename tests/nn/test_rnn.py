@@ -398,8 +398,11 @@ def test_scalar_cell_equals_the_tensor_rnn_and_its_graph_can_be_drawn_and_traced
     (outputs[-1, 0, 0] ** 2 + outputs[-1, 0, 1]).backward()
     np.testing.assert_allclose([[w.grad for w in n.w[2:]] for n in neurons],
                                rnn.weight_hh_l0.grad, rtol=1e-10)
-    source = draw_graph(loss, dict(cell.named_parameters())).source
+    names = cell.weight_names()
+    assert names["W_hh[0,1]"] is neurons[0].w[3] and names["b[1]"] is neurons[1].b
+    source = draw_graph(loss, names).source
     assert source.count("tanh") == 6  # two units, three steps
+    assert "W_hh[0,1]" in source
     trace = trace_backward(loss)
     # a recurrent weight passes through each step, and collects a gradient from each
     w = neurons[0].w[2]
