@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, concatenate, linear, lstm_cell, lstm_sequence, rnn_sequence
+from autograd import (
+    Tensor,
+    concatenate,
+    hidden_states,
+    linear,
+    lstm_cell,
+    lstm_sequence,
+    rnn_sequence,
+)
 from nn.init import make_rng
 from nn.layers import as_tensor
 from nn.module import Module, register_module
@@ -115,7 +123,7 @@ class _Recurrent(Module):
             projections = linear(x.reshape(n_steps * n_batch, -1), weight_ih, bias)
             projections = projections.reshape(n_steps, n_batch, -1)
             states = self._run(projections, [s[k:k + 1] for s in states0], weight_hh)
-            x = self._outputs(states)
+            x = hidden_states(states)
             finals.append(states[-1])
         if unbatched:
             return x.squeeze(1), finals
@@ -163,10 +171,6 @@ class RNN(_Recurrent):
              ) -> list[Tensor]:
         return rnn_sequence(projections, state0[0], weight_hh, self.nonlinearity)
 
-    @staticmethod
-    def _outputs(states: list[Tensor]) -> Tensor:
-        return concatenate(states)  # each state is h_t as (1, N, H)
-
     def config(self) -> dict[str, Any]:
         return {**super().config(), "nonlinearity": self.nonlinearity}
 
@@ -202,10 +206,6 @@ class LSTM(_Recurrent):
     def _run(self, projections: Tensor, state0: list[Tensor], weight_hh: Tensor
              ) -> list[Tensor]:
         return lstm_sequence(projections, concatenate(state0), weight_hh)
-
-    @staticmethod
-    def _outputs(states: list[Tensor]) -> Tensor:
-        return concatenate(states)[0::2]  # each state is h_t and c_t as (2, N, H)
 
 
 class _Cell(Module):

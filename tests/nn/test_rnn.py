@@ -96,6 +96,28 @@ def test_step_ops_match_the_composed_cells_and_gradcheck(kind, data):
 
 
 @pytest.mark.parametrize("kind", ["tanh", "lstm"])
+def test_hidden_states_view_the_sequence_and_gradcheck(kind):
+    rng = np.random.default_rng(7)
+    gates, rows = (4, 2) if kind == "lstm" else (1, 1)
+    inputs = [leaf(rng.standard_normal((4, 2, 3 * gates))),
+              leaf(rng.standard_normal((rows, 2, 3))), leaf(rng.standard_normal((3 * gates, 3)))]
+
+    def states(*xs):
+        return (ag.lstm_sequence(*xs) if kind == "lstm"
+                else ag.rnn_sequence(*xs, nonlinearity=kind))
+
+    whole = ag.hidden_states(states(*inputs))
+    assert whole.op.name == "hidden_states" and whole.shape == (4, 2, 3)
+    assert not whole.data.flags.owndata  # a view of the sequence's states
+    some = states(*inputs)[1:3]  # not a whole sequence: a copy, the same numbers
+    np.testing.assert_array_equal(ag.hidden_states(some).data, whole.data[1:3])
+    gradcheck(lambda *xs: ag.hidden_states(states(*xs)), inputs)
+    gradcheck(flat_gradient(lambda *xs: ag.hidden_states(states(*xs))), inputs)
+    with pytest.raises(ValueError, match="hidden_states: needs a non-empty list"):
+        ag.hidden_states([])
+
+
+@pytest.mark.parametrize("kind", ["tanh", "lstm"])
 def test_a_pass_may_start_at_any_step_and_run_twice(kind):
     rng = np.random.default_rng(1)
     gates = 4 if kind == "lstm" else 1
