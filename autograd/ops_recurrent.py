@@ -1,4 +1,5 @@
-"""Recurrent layers as one graph node per time step: `rnn_sequence`, `lstm_sequence`.
+"""Recurrent layers as one graph node per time step: `rnn_sequence`, `lstm_sequence`,
+and `hidden_states`, which gathers a layer's outputs.
 
 A layer first computes the input projections of all T steps in one product,
 P = x W_ihᵀ + b (`linear`, shape (T, N, G)). Step t then adds the recurrent term
@@ -14,7 +15,7 @@ Backpropagation through time is the engine's ordinary backward over this chain.
 
 The engine's nodes have one output, so the steps cannot hand P a gradient row by row
 without T full-size arrays to add up (the adjoint of T slices). Instead the steps of one
-sequence share a `SharedGradient`: in a plain backward each step writes its rows, and
+sequence share a `Sequence` of arrays: in a plain backward each step writes its rows, and
 step 0, always the last of them to run (every later step depends on it), hands the
 complete array to P: what PyTorch's unbind does with one backward node.
 
