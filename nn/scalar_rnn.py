@@ -4,7 +4,7 @@
     >>> cell = ScalarRNNCell(input_size=1, hidden_size=2, seed=0)
     >>> states = cell.unroll([[0.5], [-1.0], [0.25]])   # three steps
     >>> len(states), len(states[-1])
-    3 2
+    (3, 2)
 
 Each hidden unit is a `Neuron` reading the input and the previous hidden state side by
 side, h_t = tanh(W_ih x_t + W_hh h_{t-1} + b): the same weights serve every step, so in
