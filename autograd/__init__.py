@@ -9,6 +9,7 @@ from autograd.engine import Node, grad, gradients, is_recording, no_grad, topolo
 from autograd.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from autograd.nn_ops import cross_entropy, linear
 from autograd.op import OPS, Op
+from autograd.ops_recurrent import hidden_states, lstm_cell, lstm_sequence, rnn_sequence
 from autograd.reduce_ops import logsumexp
 from autograd.shape_ops import concatenate, pad, stack
 from autograd.tensor import Tensor
@@ -23,6 +24,7 @@ __all__ = [
     "matmul", "maximum", "minimum", "pad", "softmax", "stack", "unfold", "where",
     "draw_graph", "grad", "gradcheck", "gradients", "graph_stats", "is_recording", "no_grad",
     "render_graph", "topological_order", "trace_backward",
+    "hidden_states", "lstm_cell", "lstm_sequence", "rnn_sequence",
 ]
 
 keep_freed_memory()

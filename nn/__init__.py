@@ -2,6 +2,7 @@
 
 from nn import functional, init, models, optim
 from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.clip import clip_grad_norm
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
@@ -24,7 +25,9 @@ from nn.module import MODULE_TYPES, Module, register_module
 from nn.onnx_export import export_onnx
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nn.preprocess import Standardize
+from nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 from nn.scalar import MLP, Layer, Neuron
+from nn.scalar_rnn import ScalarRNNCell
 from nn.scalar_view import ScalarView
 from nn.torch_bridge import from_torch, to_torch
 from nn.train import History, accuracy, evaluate, fit
@@ -41,4 +44,6 @@ __all__ = [
     "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",
     "quadratic_cost", "register_module", "save", "train_val_split",
     "export_model", "export_onnx", "from_torch", "to_torch",
+    # recurrent nets
+    "LSTM", "RNN", "LSTMCell", "RNNCell", "ScalarRNNCell", "clip_grad_norm",
 ]

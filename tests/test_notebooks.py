@@ -25,6 +25,7 @@ EXPECTED = [
     "08_four_equations_of_backprop",
     "09_costs_and_learning_slowdown",
     "11_gradient_descent_three_ways",
+    "13_recurrent_nets",
     "14_outgrowing_chainrule",
 ]
 # notebooks that run other libraries: skipped, saying which, where one is missing
