@@ -23,9 +23,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
-
-import graphviz
+from typing import TYPE_CHECKING, Any, overload
 
 from autograd.draw import (
     NameMapping,
@@ -33,10 +31,15 @@ from autograd.draw import (
     draw_graph,
     names_by_id,
     node_name,
+    pipe,
     render_graph,
     summary,
 )
-from autograd.engine import Node, backpropagate
+from autograd.engine import backpropagate
+from autograd.node import Node
+
+if TYPE_CHECKING:
+    import graphviz
 
 MAX_LISTED_INPUTS = 12  # a frame's caption names this many inputs, then counts the rest
 
@@ -153,8 +156,8 @@ class Trace(Sequence[Frame]):
             if frame.index >= _SHOWN_IN_NOTEBOOK:
                 continue
             try:
-                parts.append(frame.draw().pipe(format="svg", encoding="utf-8"))
-            except graphviz.ExecutableNotFound:
+                parts.append(pipe(frame.draw(), "svg", encoding="utf-8"))
+            except (ImportError, RuntimeError):  # no graphviz package, or no `dot` program
                 parts.append("<p>(install graphviz to see the pictures)</p>")
                 break
         if len(self.frames) > _SHOWN_IN_NOTEBOOK:

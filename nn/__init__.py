@@ -1,9 +1,19 @@
 """chainrule.nn: layers, losses, optimizers, data and training built on `autograd`."""
 
 from nn import functional, init, models, optim
-from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import (
+    ACTIVATIONS,
+    ELU,
+    LeakyReLU,
+    Maxout,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
+from nn.data import DataLoader, RandomShift, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
 from nn.diagnostics import activation_stats, gradient_norms
 from nn.io import load, save
@@ -21,7 +31,7 @@ from nn.losses import (
 from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
-from nn.preprocess import Standardize
+from nn.preprocess import FeatureScaler, Standardize
 from nn.scalar import MLP, Layer, Neuron
 from nn.scalar_view import ScalarView
 from nn.train import History, accuracy, evaluate, fit
@@ -31,7 +41,8 @@ __all__ = [
     "ELU", "MLP", "MODULE_TYPES", "SGD", "Adam", "CosineAnnealingLR", "DataLoader", "Dropout",
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
     "RandomShift",
-    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardize", "Standardizer", "StepLR",
+    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Softplus", "Standardize", "FeatureScaler",
+    "StepLR", "ACTIVATIONS",
     "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",

@@ -3,8 +3,9 @@
 Shapes follow PyTorch: inputs (N, C, H, W) — (N, C, L) for Conv1d — and weights
 (out_channels, in_channels, kh, kw), so weights compare one to one. Output sizes are
 out = (N + 2P - D(F-1) - 1)/S + 1 (floor); a filter holds F·F·C_in weights plus a bias.
-The Tensor forward is one fused node (`autograd.cnn_ops`); `forward_values` is the same
-layer one Value at a time (`nn.scalar_conv`), for `model.to_scalar()`.
+The Tensor forward is one fused node (`autograd.ops.conv`, `autograd.ops.pool`);
+`forward_values` is the same layer one Value at a time (`nn.scalar_conv`), for
+`model.to_scalar()`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.cnn_ops import avg_pool2d, check_settings, conv1d, conv2d, max_pool2d
+from autograd.ops.conv import check_settings, conv1d, conv2d
+from autograd.ops.pool import avg_pool2d, max_pool2d
 from nn.init import initialize, make_rng
 from nn.layers import as_tensor
 from nn.module import Module, register_module
