@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd.op import OPS, Op, register
-from autograd.ops.softmax import exp_shifted, softmax
+from autograd.ops.softmax import shifted_by_max, softmax
 from autograd.tensor import Tensor, check_dtypes, constant_input, result
 
 REDUCTIONS = ("mean", "sum", "none")  # how a loss combines its per-example values
@@ -38,34 +38,39 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
     activation's derivative. Raises ValueError for wrong shapes or an unknown activation,
     TypeError for mixed dtypes.
     """
-    op = LINEAR if activation is None else ACTIVATED_LINEAR.get(activation)
-    if op is None:
-        raise ValueError(f"linear: activation must be None or one of "
-                         f"{sorted(ACTIVATED_LINEAR)}, got {activation!r}")
-    if weight.__class__ is not Tensor or weight.ndim != 2:
+    if activation is None:
+        op = LINEAR
+        fused = None
+    else:
+        op = ACTIVATED_LINEAR.get(activation)
+        if op is None:
+            raise ValueError(f"linear: activation must be None or one of "
+                             f"{sorted(ACTIVATED_LINEAR)}, got {activation!r}")
+        fused = OPS[activation]
+    w = weight.data if weight.__class__ is Tensor else None
+    if w is None or w.ndim != 2:
         raise ValueError("linear: weight must be a 2-D Tensor of shape (out, in), got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
     if x.__class__ is not Tensor:
         x = constant_input("linear", x, weight)
-    w = weight.data
     a = x.data
     if a.dtype != w.dtype:
         check_dtypes("linear", x, weight)
     if a.ndim == 0 or a.shape[-1] != w.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not end in {w.shape[1]} "
                          f"features, as weight of shape {weight.shape} = (out, in) needs")
-    fused = None if activation is None else OPS[activation]
     if bias is None:
-        y = op.forward(a, w, None, fused)
+        y = linear_forward(a, w, None, fused)
         inputs = (x, weight)
         needs = (x.requires_grad, weight.requires_grad, False, fused)
     else:
-        if bias.__class__ is not Tensor or bias.shape != (w.shape[0],):
+        b = bias.data if bias.__class__ is Tensor else None
+        if b is None or b.shape != (w.shape[0],):
             raise ValueError(f"linear: bias must be a Tensor of shape ({w.shape[0]},), got "
                              f"{getattr(bias, 'shape', type(bias).__name__)}")
-        if bias.dtype != w.dtype:
+        if b.dtype != w.dtype:
             check_dtypes("linear", bias, weight)
-        y = op.forward(a, w, bias.data, fused)
+        y = linear_forward(a, w, b, fused)
         inputs = (x, weight, bias)
         needs = (x.requires_grad, weight.requires_grad, bias.requires_grad, fused)
     return result(y, inputs, op, tuple.__new__(LinearCtx, needs))  # no LinearCtx() call
@@ -187,10 +192,10 @@ def cross_entropy_forward(a: np.ndarray, picked: np.ndarray, reduction: str
     """The loss, and what backward needs: the softmax as exps / row_sums, left undivided
     so that a forward without backward (evaluation) skips the division."""
     n = a.shape[0]
-    e, top = exp_shifted(a, 1)
+    shifted, _ = shifted_by_max(a, 1)
+    e = np.exp(shifted)
     total = np.dot(e, ones(e.shape[1], e.dtype))  # the row sums (see `ones`)
-    # logΣeᵃ - a_y = log Σ exp(a - top) + top - a_y
-    losses = np.log(total) + (top.reshape(n) - a.take(picked))
+    losses = np.log(total) - shifted.take(picked)  # logΣeᵃ - a_y, both shifted by the max
     if reduction == "none":
         loss = losses
     else:

@@ -1,9 +1,9 @@
 """softmax and log_softmax, and the one stable log-sum-exp that every op here builds on.
 
 exp(x) overflows float32 past x ≈ 88, but softmax(x) = softmax(x - c) for any constant
-c: shifting each slice by its max makes every exponent <= 0 (`exp_shifted`). logsumexp
-(autograd.ops.reduce), log_softmax, softmax and cross_entropy (autograd.ops.fused) all
-use that one helper on arrays; `softmax_values` and `logsumexp_values` do the same for
+c: shifting each slice by its max makes every exponent <= 0 (`shifted_by_max`), and
+log Σ exp(x) = log Σ exp(x - c) + c. logsumexp (autograd.ops.reduce), log_softmax, softmax
+and cross_entropy (autograd.ops.fused) all use that one helper on arrays; `softmax_values` and `logsumexp_values` do the same for
 a list of scalar Values (the scalar view of a model, the losses on Values).
 """
 
@@ -21,21 +21,30 @@ from autograd.tensor import Tensor, result, tensor_method
 from autograd.value import Value
 
 
-def exp_shifted(a: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(exp(a - top), top), `top` the max over `axis` (an int, a tuple or None), kept as
-    length-1 axes. A slice whose max is ±inf is shifted by 0 instead, so that a slice of
-    -inf keeps a log-sum-exp of -inf rather than nan."""
+def shifted_by_max(a: np.ndarray, axis: Any, keep_infinite: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(a - top, top), `top` the max over `axis` (an int, a tuple or None) kept as length-1
+    axes, so that exp(a - top) <= 1 never overflows.
+
+    A slice whose max is ±inf gives nan; with `keep_infinite` it is shifted by 0 instead,
+    so that the log-sum-exp of a slice of -inf stays -inf (that check costs a pass over
+    `top`, which the softmax ops skip).
+    """
     top = np.maximum.reduce(a, axis=axis, keepdims=True)
-    if not np.isfinite(top).all():
+    if keep_infinite and not np.isfinite(top).all():
         top = np.where(np.isfinite(top), top, 0).astype(a.dtype)
-    return np.exp(a - top), top
+    return a - top, top
+
+
+def _log_sum_exp_shifted(shifted: np.ndarray, axis: Any) -> np.ndarray:
+    with np.errstate(divide="ignore"):  # a slice of -inf gives log(0) = -inf
+        return np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def logsumexp_forward(a: np.ndarray, axes: Any, keepdims: bool) -> np.ndarray:
     """log(sum(exp(a))) over `axes` (None: all), computed without overflow."""
-    e, top = exp_shifted(a, axes)
-    with np.errstate(divide="ignore"):  # a slice of -inf gives log(0) = -inf
-        out = np.log(e.sum(axis=axes, keepdims=True)) + top
+    shifted, top = shifted_by_max(a, axes, keep_infinite=True)
+    out = _log_sum_exp_shifted(shifted, axes) + top
     return out if keepdims else out.reshape(_dropped(a.shape, axes))
 
 
@@ -73,7 +82,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def softmax_forward(a: np.ndarray, axis: int) -> np.ndarray:
-    e, _ = exp_shifted(a, axis)
+    e = np.exp(shifted_by_max(a, axis)[0])
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -95,7 +104,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def log_softmax_forward(a: np.ndarray, axis: int) -> np.ndarray:
-    return a - logsumexp_forward(a, (axis,), True)
+    shifted, _ = shifted_by_max(a, axis)
+    return shifted - _log_sum_exp_shifted(shifted, axis)  # = a - logsumexp(a)
 
 
 def log_softmax_grad(g, out, axis, a):
