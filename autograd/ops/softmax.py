@@ -3,8 +3,9 @@
 exp(x) overflows float32 past x ≈ 88, but softmax(x) = softmax(x - c) for any constant
 c: shifting each slice by its max makes every exponent <= 0 (`shifted_by_max`), and
 log Σ exp(x) = log Σ exp(x - c) + c. logsumexp (autograd.ops.reduce), log_softmax, softmax
-and cross_entropy (autograd.ops.fused) all use that one helper on arrays; `softmax_values` and `logsumexp_values` do the same for
-a list of scalar Values (the scalar view of a model, the losses on Values).
+and cross_entropy (autograd.ops.fused) all use that one helper on arrays; `softmax_values`
+and `logsumexp_values` do the same for a list of scalar Values (the scalar view of a model,
+the losses on Values).
 """
 
 from __future__ import annotations
