@@ -200,18 +200,17 @@ class Tensor(ew.ElementwiseMethods, Node):
         self._saved_versions = ()
 
     # -- the array ----------------------------------------------------------------------
-    @property
-    def data(self) -> np.ndarray:
-        return self._array
-
-    @data.setter
-    def data(self, value: Any) -> None:
+    def _set_data(self, value: Any) -> None:
         # `t.data -= x` edits the array, then calls this setter with that same array
         if value is not self._array:
             value = np.asarray(value._array if isinstance(value, Tensor) else value,
                                dtype=self._array.dtype)
         self._array = value
         self.mark_modified()
+
+    # read on every op and backward step: a C getter (attrgetter) costs less than a method
+    data = property(_raw, _set_data, doc="The numpy array; assigning it counts as an "
+                    "in-place change (the version is bumped).")
 
     @property
     def shape(self) -> tuple[int, ...]:
