@@ -3,14 +3,16 @@
 A training step allocates its arrays, backward frees the whole graph at once, and the next
 step allocates them again. With glibc's default thresholds, arrays over 128 KiB are
 mapped fresh from the OS each time and a large free at the top of the heap is handed
-back, so every step pays page faults for memory it just had: a chain of 256x256 ops ran
-about 6x slower than with the thresholds below (the README's "chain medium" figures,
-`CHAINRULE_KEEP_MALLOC=1 python benchmarks/tensor_ops.py` against the plain command).
-Long-running numerical programs raise them for this reason; PyTorch's CPU allocator
-caches for the same one.
+back, so every step pays page faults for memory it just had (the README's "chain medium"
+figures show the cost: `CHAINRULE_KEEP_MALLOC=1 python benchmarks/tensor_ops.py` against
+the plain command). Long-running numerical programs raise the thresholds for this reason;
+PyTorch's CPU allocator caches for the same one.
 
-`import autograd` calls `keep_freed_memory()` once. Set CHAINRULE_KEEP_MALLOC=1 to leave
-the C allocator as it is. Elsewhere than glibc this does nothing.
+The setting is process-wide, so importing autograd never makes it: `keep_freed_memory()`
+is an explicit call, made by `nn.fit` (the training loop), the `chainrule` command and the
+benchmarks. A program with its own training loop may call it once at start. Set
+CHAINRULE_KEEP_MALLOC=1 in the environment to leave the C allocator as it is. Elsewhere
+than glibc it does nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ MMAP_THRESHOLD = 16 << 20  # serve arrays up to 16 MiB from the heap, not fresh 
 
 
 def keep_freed_memory() -> bool:
-    """Raise glibc's trim and mmap thresholds; True when they were set."""
+    """Raise glibc's trim and mmap thresholds for this process; True when they were set.
+
+    False (and nothing changed) when CHAINRULE_KEEP_MALLOC is set or the C library is
+    not glibc. Calling it again is harmless.
+    """
     if os.environ.get("CHAINRULE_KEEP_MALLOC"):
         return False
     try:

@@ -31,13 +31,16 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import graphviz
 import numpy as np
 
-from autograd.engine import Node, topological_order
+from autograd.engine import topological_order
 from autograd.files import atomic_write
+from autograd.node import Node
+
+if TYPE_CHECKING:
+    import graphviz
 
 ROLE_HUES = {"input": 0.58, "parameter": 0.33, "intermediate": 0.13, "output": 0.0}
 ROLE_SATURATION = 0.35  # role colour strength when not shading by gradient
@@ -46,6 +49,28 @@ _SMALL = 6  # arrays with at most this many entries are shown in full
 INSTALL_HINT = ("the graphviz 'dot' program was not found, so the graph cannot be rendered "
                  "(its DOT source is still available as `.source`); install graphviz: "
                  "apt-get install graphviz / brew install graphviz / conda install graphviz")
+_PACKAGE_HINT = ("drawing a graph needs the graphviz Python package: pip install graphviz "
+                 "(and, to render pictures, the graphviz program: apt-get install graphviz "
+                 "/ brew install graphviz / conda install graphviz)")
+
+
+def _graphviz() -> Any:
+    """The graphviz package, imported when a picture is first drawn, so that importing
+    autograd does not need it."""
+    try:
+        import graphviz
+    except ImportError as err:
+        raise ImportError(_PACKAGE_HINT) from err
+    return graphviz
+
+
+def pipe(dot: graphviz.Digraph, format: str, encoding: str | None = None) -> Any:
+    """`dot` rendered by graphviz's `dot` program (bytes, or str given an `encoding`);
+    a RuntimeError that says how to install the program when it is missing."""
+    try:
+        return dot.pipe(format=format, encoding=encoding)
+    except _graphviz().ExecutableNotFound as err:
+        raise RuntimeError(INSTALL_HINT) from err
 
 NameMapping = Mapping[str, Node] | Iterable[tuple[str, Node]]
 
@@ -91,7 +116,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
     kept, left_out = nearest_nodes(root, max_nodes)
     kept_ids = {id(n) for n in kept}
 
-    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
+    dot = _graphviz().Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
     if size is not None:
         dot.attr(size=size if isinstance(size, str) else f"{size[0]},{size[1]}")
     if dpi is not None:
@@ -150,10 +175,7 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike, format: str | N
     if format not in ("svg", "png", "pdf"):
         raise ValueError(f"render_graph: format must be svg, png or pdf, got {format!r} "
                          f"(for {path})")
-    try:
-        data = dot.pipe(format=format)
-    except graphviz.ExecutableNotFound as err:
-        raise RuntimeError(INSTALL_HINT) from err
+    data = pipe(dot, format)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as file:
         file.write(data)

@@ -42,7 +42,8 @@ from autograd.draw import (
     op_label,
     summary,
 )
-from autograd.engine import Node, no_grad, topological_order
+from autograd.engine import topological_order
+from autograd.node import Node, no_grad
 
 if TYPE_CHECKING:
     from autograd.trace import Trace

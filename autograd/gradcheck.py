@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import Node, gradients
+from autograd.functional import gradients
+from autograd.node import Node
 
 
 class GradcheckError(AssertionError):

@@ -6,14 +6,22 @@
     >>> x.grad
     array([2., 4., 6.], dtype=float32)
 
-The elementwise ops are the very ones `Value` uses (autograd.elementwise); their rules
-run on arrays unchanged. A Tensor is float32 unless asked for float64, and the two never
-mix silently. Broadcasting follows numpy; `_accept_grad` sums a gradient back to the
+The elementwise ops are the very ones `Value` uses (autograd.ops.elementwise); their
+rules run on arrays unchanged. A Tensor is float32 unless asked for float64, and the two
+never mix silently. Broadcasting follows numpy; `_accept_grad` sums a gradient back to the
 shape of the input it belongs to.
 
+The other methods (`sum`, `reshape`, `@`, `softmax`, ...) belong to the op modules of
+`autograd.ops`, which attach them with `tensor_method`: each op is written in one place,
+and this module imports none of them (`import autograd` loads them all).
+
 In-place changes are tracked by a version counter: assigning `.data` or using `+=`,
-`-=`, `*=`, `/=` bumps `_version`. Every recorded node saves its inputs' versions, and
-backward refuses to use a tensor that changed since (its gradient would be wrong).
+`-=`, `*=`, `/=` bumps `_version` (so does `mark_modified()`). Every recorded node saves
+its inputs' versions, and backward refuses to use a tensor that changed since (its
+gradient would be wrong).
+
+Op authors build results with `result(array, inputs, op, ctx)` and turn numbers or arrays
+into constants with `constant_input`; `check_dtypes` and `float_dtype` check dtypes.
 """
 
 from __future__ import annotations
@@ -24,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd import elementwise as ew
-from autograd import engine
-from autograd.engine import Node
+import autograd.engine as engine
+from autograd.node import Node, recording
 from autograd.op import Op
+from autograd.ops import elementwise as ew
 
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _new = object.__new__
@@ -38,7 +46,8 @@ _KNOWN_DTYPES = {key: dtype for dtype in FLOAT_DTYPES.values()
                  for key in (dtype, dtype.name, dtype.type)}
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
+def float_dtype(dtype: Any) -> np.dtype:
+    """`dtype` (a name, numpy type or dtype) as float32 or float64; ValueError otherwise."""
     known = _KNOWN_DTYPES.get(dtype) if dtype.__hash__ is not None else None
     if known is not None:
         return known
@@ -77,8 +86,8 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
 
 
 def _versions(parents: tuple) -> tuple[int, ...]:
-    """The parents' version counters; unrolled for the common arities, as a generic
-    tuple(map(...)) costs twice as much on this hot path."""
+    """The parents' version counters; unrolled for the common arities, which spares
+    the generic tuple(map(...)) its iterator on this hot path."""
     n = len(parents)
     if n == 2:
         return (parents[0]._version, parents[1]._version)
@@ -115,7 +124,7 @@ def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
     """The output of `op` on `inputs`: recorded iff recording and some input needs a grad."""
-    if engine._recording:
+    if recording.on:
         for t in inputs:
             if t.requires_grad:
                 return _make(array, inputs, op, ctx)
@@ -137,11 +146,31 @@ def check_dtypes(name: str, a: Tensor, b: Tensor) -> None:
                         f"use .astype(...)")
 
 
+def tensor_pair(name: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of op `name` as Tensors of one dtype (a number or array takes the
+    Tensor's dtype); TypeError when neither is a Tensor or the dtypes differ."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{name}: needs at least one Tensor operand")
+        a = constant_input(name, a, b)
+    elif not isinstance(b, Tensor):
+        b = constant_input(name, b, a)
+    check_dtypes(name, a, b)
+    return a, b
+
+
 class Tensor(ew.ElementwiseMethods, Node):
     """An n-dimensional float array with a gradient.
 
     `data` is a numpy array (float32 unless `dtype="float64"`); `grad` is None until a
     backward pass, then an array of the same shape (a Tensor with create_graph=True).
+
+    The arithmetic operators and elementwise methods come from `ElementwiseMethods`; the
+    others are attached by their op modules (`import autograd` loads them all): `astype`
+    (ops.cast); `reshape`, `flatten`, `squeeze`, `unsqueeze`, `transpose`/`permute`, `T`,
+    `swapaxes`, `pad`, indexing (ops.shape); `sum`, `mean`, `max`, `min`, `logsumexp`,
+    `argmax` (ops.reduce); `@`/`matmul` (ops.linalg); `clip` (ops.select); `softmax`,
+    `log_softmax` (ops.softmax).
     """
 
     # _detached_from: the tensor whose array a `detach()` result shares, whose version an
@@ -156,7 +185,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         if isinstance(data, Tensor):
             data = data._array
             dtype = data.dtype if dtype is None else dtype
-        dtype = FLOAT_DTYPES["float32"] if dtype is None else _float_dtype(dtype)
+        dtype = FLOAT_DTYPES["float32"] if dtype is None else float_dtype(dtype)
         array = _float_array(data, dtype, "Tensor")
         # a copy when `data` is an array already: the tensor owns its memory
         self._array = array.copy() if array is data or array.base is not None else array
@@ -171,18 +200,17 @@ class Tensor(ew.ElementwiseMethods, Node):
         self._saved_versions = ()
 
     # -- the array ----------------------------------------------------------------------
-    @property
-    def data(self) -> np.ndarray:
-        return self._array
-
-    @data.setter
-    def data(self, value: Any) -> None:
+    def _set_data(self, value: Any) -> None:
         # `t.data -= x` edits the array, then calls this setter with that same array
         if value is not self._array:
             value = np.asarray(value._array if isinstance(value, Tensor) else value,
                                dtype=self._array.dtype)
         self._array = value
-        self._bump_version()
+        self.mark_modified()
+
+    # read on every op and backward step: a C getter (attrgetter) costs less than a method
+    data = property(_raw, _set_data, doc="The numpy array; assigning it counts as an "
+                    "in-place change (the version is bumped).")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -243,11 +271,6 @@ class Tensor(ew.ElementwiseMethods, Node):
         detached._detached_from = self._detached_from or self
         return detached
 
-    def astype(self, dtype: Any) -> Tensor:
-        from autograd.tensor_ops import astype
-
-        return astype(self, dtype)
-
     # -- elementwise ops (shared with Value) --------------------------------------------
     def _constant(self, x: Any, name: str = "Tensor") -> Tensor:
         """`x` as a constant of this tensor's dtype for op `name`; NotImplemented if it is
@@ -272,7 +295,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         except ValueError:
             raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast"
                              ) from None
-        if engine._recording and (self.requires_grad or other.requires_grad):
+        if recording.on and (self.requires_grad or other.requires_grad):
             return _make(data, (self, other), op)
         return _make(data)
 
@@ -284,7 +307,7 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     def _unary(self, op: Op, ctx: Any = None) -> Tensor:
         data = op.forward(self._array) if ctx is None else op.forward(self._array, ctx)
-        if engine._recording and self.requires_grad:
+        if recording.on and self.requires_grad:
             return _make(data, (self,), op, ctx)
         return _make(data)
 
@@ -292,21 +315,6 @@ class Tensor(ew.ElementwiseMethods, Node):
         if isinstance(exponent, numbers.Real):
             return self._unary(ew.POW, float(exponent))
         return self._binary(ew.POW, exponent)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return tensor_ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return tensor_ops.matmul(other, self)
-
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
-        return tensor_ops.clip(self, lo, hi)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return tensor_ops.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return tensor_ops.log_softmax(self, axis)
 
     # comparisons give boolean masks (no gradient); == stays identity, as for any node
     def __lt__(self, other: Any) -> np.ndarray:
@@ -321,58 +329,9 @@ class Tensor(ew.ElementwiseMethods, Node):
     def __ge__(self, other: Any) -> np.ndarray:
         return self._array >= _raw(other)
 
-    # -- reductions and shapes (autograd.reduce_ops, autograd.shape_ops) ----------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_ops.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_ops.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_ops.min(self, axis, keepdims)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce_ops.logsumexp(self, axis, keepdims)
-
-    def argmax(self, axis: int | None = None) -> np.ndarray:
-        return reduce_ops.argmax(self, axis)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return shape_ops.reshape(self, *shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return shape_ops.transpose(self, *axes)
-
-    permute = transpose
-
-    @property
-    def T(self) -> Tensor:  # noqa: N802  (numpy's name)
-        return shape_ops.transpose(self)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return shape_ops.swapaxes(self, axis1, axis2)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return shape_ops.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
-        return shape_ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        return shape_ops.unsqueeze(self, axis)
-
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        return shape_ops.pad(self, pad_width, value)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return shape_ops.getitem(self, index)
-
     # -- in place -----------------------------------------------------------------------
     def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        if self.op is not None and engine._recording:
+        if self.op is not None and recording.on:
             raise RuntimeError(f"{name}: in-place change of a tensor computed by "
                                f"'{self.op.name}' while recording; only leaves may be "
                                "changed in place (or use autograd.no_grad())")
@@ -381,13 +340,31 @@ class Tensor(ew.ElementwiseMethods, Node):
         except ValueError:
             raise ValueError(f"{name}: cannot update shape {self.shape} in place with shape "
                              f"{np.shape(_raw(other))}") from None
-        self._bump_version()
+        self.mark_modified()
         return self
 
-    def _bump_version(self) -> None:
+    def mark_modified(self) -> None:
+        """Count a change made to this tensor's array directly (`t.data[0] = 5`, a numpy
+        call with `out=t.data`) as an in-place change: a graph that used the tensor before
+        then refuses to backpropagate, as after `+=`."""
         self._version += 1
         if self._detached_from is not None:
             self._detached_from._version += 1
+
+    def move_into(self, array: np.ndarray) -> None:
+        """Copy the values into `array` (a writable numpy array of this tensor's shape and
+        dtype, often a view of a larger buffer) and hold that array from now on.
+
+        The values do not change, so graphs that used the tensor stay valid (its version
+        is kept). The optimizers keep all their parameters in one flat buffer this way.
+        """
+        if not isinstance(array, np.ndarray) or array.shape != self._array.shape or (
+                array.dtype != self._array.dtype):
+            raise ValueError(f"move_into: needs an array of shape {self.shape} and dtype "
+                             f"{self.dtype}, got {getattr(array, 'shape', type(array))} "
+                             f"{getattr(array, 'dtype', '')}")
+        np.copyto(array, self._array)
+        self._array = array
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place("+=", np.add, other)
@@ -415,7 +392,7 @@ class Tensor(ew.ElementwiseMethods, Node):
             grad = np.asarray(grad, dtype=self._array.dtype)
             if grad.shape != shape:
                 grad = sum_to(grad, shape)
-        if engine._recording:  # create_graph: constants become (constant) nodes
+        if recording.on:  # create_graph: constants become (constant) nodes
             return _make(grad)
         return grad
 
@@ -426,7 +403,7 @@ class Tensor(ew.ElementwiseMethods, Node):
                 raise ValueError(f"backward: output has shape {shape}; pass gradient= of "
                                  "that shape or reduce to a scalar")
             if not shape:
-                return np.array(1.0, dtype=self._array.dtype)  # a third of np.ones' cost
+                return np.array(1.0, dtype=self._array.dtype)  # cheaper than np.ones(())
             return np.ones(shape, dtype=self._array.dtype)
         if gradient.__class__ is Tensor:
             if gradient.shape != shape:
@@ -440,11 +417,23 @@ class Tensor(ew.ElementwiseMethods, Node):
         return seed
 
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(t) into `t.grad` for every tensor t of the graph that needs
+        a gradient. `gradient` (an array or Tensor of this tensor's shape) may be left out
+        for a single-element output.
+
+        Gradients add up across calls, as in PyTorch: call `zero_grad` on the graph (or
+        on a model) between steps. With `create_graph=True` the gradients are themselves
+        Tensors in a graph, so they can be differentiated again.
+        """
         if create_graph and gradient.__class__ is not Tensor:
             gradient = _make(self._seed_grad(gradient))  # so every .grad is a Tensor
         elif not create_graph and gradient.__class__ is Tensor:
             gradient = gradient._array  # a plain pass runs on arrays
-        super().backward(gradient, create_graph)
+        engine.backward(self, gradient, create_graph)
+
+    def zero_grad(self) -> None:
+        """Reset `.grad` to zeros on every tensor of the graph that ends here."""
+        engine.zero_grad(self)
 
     def _zero_like_grad(self) -> np.ndarray:
         return np.zeros_like(self._array)
@@ -481,5 +470,19 @@ def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
-# the op modules build on Tensor, so they are imported once it exists
-from autograd import reduce_ops, shape_ops, tensor_ops  # noqa: E402
+
+def tensor_method(*names: str) -> Any:
+    """Attach the decorated op function to Tensor as a method, under each of `names`
+    (by default the function's own name); the function is returned unchanged.
+
+        @tensor_method("sum")
+        def sum(x: Tensor, axis=None, keepdims=False) -> Tensor: ...
+
+    makes `t.sum(axis=0)` call `sum(t, axis=0)`. The op modules of `autograd.ops` use it,
+    so that Tensor has its methods without this module importing them.
+    """
+    def attach(function: Any) -> Any:
+        for name in names or (function.__name__,):
+            setattr(Tensor, name, function)
+        return function
+    return attach

@@ -23,9 +23,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
-
-import graphviz
+from typing import TYPE_CHECKING, Any, overload
 
 from autograd.draw import (
     NameMapping,
@@ -36,9 +34,13 @@ from autograd.draw import (
     render_graph,
     summary,
 )
-from autograd.engine import Node, backpropagate
+from autograd.engine import backpropagate
 from autograd.explorer import MAX_NODES, notebook_html, page_html
 from autograd.files import atomic_write_text
+from autograd.node import Node
+
+if TYPE_CHECKING:
+    import graphviz
 
 MAX_LISTED_INPUTS = 12  # a frame's caption names this many inputs, then counts the rest
 

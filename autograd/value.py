@@ -17,10 +17,10 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from autograd import elementwise as ew
-from autograd import engine
-from autograd.engine import Node
-from autograd.op import Op, register
+import autograd.engine as engine
+from autograd.node import Node, recording
+from autograd.op import Op
+from autograd.ops import elementwise as ew
 
 _NO_PARENTS: tuple = ()
 
@@ -52,7 +52,7 @@ class Value(ew.ElementwiseMethods, Node):
     # -- building nodes -----------------------------------------------------------------
     def _unary(self, op: Op, ctx: Any = None) -> Value:
         data = op.forward(self.data) if ctx is None else op.forward(self.data, ctx)
-        if engine._recording:
+        if recording.on:
             return Value(data, (self,), op, ctx)
         return Value(data)
 
@@ -61,7 +61,7 @@ class Value(ew.ElementwiseMethods, Node):
             other = _constant(other)
             if other is NotImplemented:
                 return NotImplemented
-        if engine._recording:
+        if recording.on:
             return Value(op.forward(self.data, other.data), (self, other), op)
         return Value(op.forward(self.data, other.data))
 
@@ -89,7 +89,7 @@ class Value(ew.ElementwiseMethods, Node):
         node instead of the chain of additions.
         """
         parents = tuple(v if isinstance(v, Value) else Value(v) for v in values)
-        return _nary(ADD_N, parents, ADD_N.forward(*[p.data for p in parents]))
+        return _nary(ew.ADD_N, parents, ew.ADD_N.forward(*[p.data for p in parents]))
 
     @staticmethod
     def dot(weights: Iterable[Any], inputs: Iterable[Any]) -> Value:
@@ -99,9 +99,22 @@ class Value(ew.ElementwiseMethods, Node):
         if len(ws) != len(xs):
             raise ValueError(f"Value.dot: {len(ws)} weights but {len(xs)} inputs")
         parents = ws + xs
-        return _nary(DOT, parents, DOT.forward(*[p.data for p in parents]))
+        return _nary(ew.DOT, parents, ew.DOT.forward(*[p.data for p in parents]))
 
-    # -- the rest -----------------------------------------------------------------------
+    # -- backward -----------------------------------------------------------------------
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(node) into `node.grad` for every node of the graph.
+
+        Gradients add up across calls, as in PyTorch: call `zero_grad` on the graph (or
+        on a model) between steps. With `create_graph=True` the gradients are themselves
+        graph nodes (Values), so they can be differentiated again.
+        """
+        engine.backward(self, gradient, create_graph)
+
+    def zero_grad(self) -> None:
+        """Reset `.grad` to 0 on every node of the graph that ends here."""
+        engine.zero_grad(self)
+
     def _seed_grad(self, gradient: Any) -> Any:
         return 1.0 if gradient is None else gradient
 
@@ -143,29 +156,7 @@ def _constant(x: Any) -> Value:
 
 
 def _nary(op: Op, parents: tuple, data: float) -> Value:
-    if engine._recording:
+    if recording.on:
         return Value(data, parents, op)
     return Value(data)
 
-
-def _dot_forward(*datas: float) -> float:
-    half = len(datas) // 2
-    return sum(w * x for w, x in zip(datas[:half], datas[half:]))
-
-
-def _dot_grad(g, out, ctx, *parents):
-    half = len(parents) // 2
-    ws, xs = parents[:half], parents[half:]
-    return tuple(g * x for x in xs) + tuple(g * w for w in ws)
-
-
-ADD_N = register(
-    "add_n", "∂(Σᵢ aᵢ)/∂aᵢ = 1", engines=("Value",),
-    forward=lambda *datas: sum(datas),
-    grad=lambda g, out, ctx, *parents: (g,) * len(parents),
-)
-DOT = register(
-    "dot", "∂(Σᵢ wᵢxᵢ)/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ", engines=("Value",),
-    forward=_dot_forward,
-    grad=_dot_grad,
-)

@@ -198,6 +198,7 @@ def main() -> None:
                         help="profile one epoch of chainrule instead of the comparison")
     parser.add_argument("--json", action="store_true", help="print a JSON summary last")
     args = parser.parse_args()
+    autograd.keep_freed_memory()  # as training does (autograd/allocator.py)
     if args.lr is None:
         args.lr = 2e-3 if args.optimizer == "adam" else 0.01
 

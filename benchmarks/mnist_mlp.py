@@ -207,6 +207,7 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    autograd.keep_freed_memory()  # as training does (autograd/allocator.py)
 
     find_data()
     data = load_mnist(download=False)

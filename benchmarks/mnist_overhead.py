@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    autograd.keep_freed_memory()  # as training does (autograd/allocator.py)
     bench.find_data()
     data = load_mnist(download=False)
     images, labels = as_float(data.train_images), data.train_labels.astype(np.int64)

@@ -22,6 +22,7 @@ import tracemalloc
 import numpy as np
 
 from autograd import Value as ChainruleValue
+from autograd import keep_freed_memory
 
 
 def make_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    keep_freed_memory()  # as training does (autograd/allocator.py)
 
     points, labels = make_moons(100)
     engines = {"chainrule": (ChainruleValue, lambda v: v.parents)}

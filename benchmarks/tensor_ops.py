@@ -13,8 +13,9 @@ engine's bookkeeping per op.
 
 A graph keeps every intermediate array alive until backward ends, then frees them all at
 once; with glibc's default thresholds it returns the heap to the OS and the next pass
-page-faults it back. `import autograd` raises those thresholds (autograd/allocator.py);
-CHAINRULE_KEEP_MALLOC=1 in the environment leaves them alone and shows that cost.
+page-faults it back. This benchmark raises those thresholds first, as training does
+(`autograd.keep_freed_memory`, autograd/allocator.py); CHAINRULE_KEEP_MALLOC=1 in the
+environment leaves them alone and shows that cost.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from autograd import Tensor  # noqa: E402
+from autograd import Tensor, keep_freed_memory  # noqa: E402
 
 SIZES = {"small": (4, 4), "medium": (256, 256)}
 OPS = ("add", "mul", "matmul", "exp", "sum", "relu", "chain")
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.04,
                         help="seconds per timed batch (keeps a run well under a minute)")
     args = parser.parse_args()
+    keep_freed_memory()  # as training does (autograd/allocator.py)
 
     try:
         from threadpoolctl import threadpool_limits

@@ -34,7 +34,7 @@ from chainrule.mnist import DIGITS, PIXELS, UsageError
 from chainrule.predict import predict
 from chainrule.trace import add_parser as add_trace_parser
 from chainrule.train import train
-from nn.activations import ACTIVATION_MODULES
+from nn.activations import ACTIVATIONS
 from nn.init import INITIALIZERS
 
 
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=("mlp", "lenet5"), default="mlp")
     train.add_argument("--arch", type=_arch, default=None, metavar="SIZES",
                        help="MLP layer sizes (default 784-16-16-10)")
-    train.add_argument("--activation", choices=sorted(ACTIVATION_MODULES), default="relu")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     train.add_argument("--init", choices=sorted(INITIALIZERS), default=None,
                        help="weight init (default: he_normal for ReLU-like activations, "
                        "else xavier_uniform; LeNet-5 uses its own)")

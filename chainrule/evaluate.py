@@ -23,7 +23,7 @@ def evaluate(args: argparse.Namespace) -> int:
     accuracy = report.per_class_accuracy(confusion)
     print(f"model: {args.model} ({model.num_parameters():,} parameters)")
     print(f"data: {data.source}")
-    if data.source.startswith("MNIST sample"):
+    if data.is_sample:
         print("note: the sample's test digits come from MNIST's training set")
     print(f"test accuracy: {np.trace(confusion) / len(y):.2%}  loss: {loss:.4f}  "
           f"({len(y):,} digits)")

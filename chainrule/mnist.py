@@ -9,9 +9,10 @@ import numpy as np
 
 import nn
 from autograd import Tensor, no_grad
-from nn.datasets import Dataset, DatasetError, MNISTNotFound, as_float, load_mnist_sample
+from nn.datasets import CLASSES, Dataset, DatasetError, MNISTNotFound, as_float, load_mnist_sample
 
-PIXELS, DIGITS, SIDE = 784, 10, 28
+PIXELS, SIDE = 784, 28
+DIGITS = CLASSES  # one output per digit
 
 
 class UsageError(Exception):

@@ -20,8 +20,8 @@ from autograd import Tensor, softmax
 from autograd.files import atomic_write_text
 from chainrule import report
 from chainrule.mnist import DIGITS, PIXELS, SIDE, UsageError, inputs, load_data, logits
+from nn.activations import ACTIVATIONS
 
-RELU_LIKE = ("relu", "leaky_relu", "elu")
 DEFAULT_ARCH = [PIXELS, 16, 16, DIGITS]
 
 # The settings each model trains well with (measured: README, benchmarks/mnist_mlp.py and
@@ -69,7 +69,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
         if getattr(args, name) is None:
             setattr(args, name, value)
     if args.model == "mlp" and args.init is None:
-        args.init = "he_normal" if args.activation in RELU_LIKE else "xavier_uniform"
+        args.init = ACTIVATIONS[args.activation].init
     if args.model == "lenet5" and args.arch is not None:
         raise UsageError("--arch applies to --model mlp only (LeNet-5's layout is fixed)")
     if args.optimizer == "adam" and args.momentum is not None:
@@ -140,7 +140,7 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         notes.append(f"Pictures skipped: matplotlib is not installed ({report.INSTALL_HINT}).")
         print(f"pictures skipped: matplotlib is not installed; install them with "
               f"{report.INSTALL_HINT}")
-    if data.source.startswith("MNIST sample"):
+    if data.is_sample:
         notes.append("Trained and tested on the 5,000-digit sample shipped with chainrule "
                      "(4,000 train / 1,000 test), not on full MNIST.")
     settings = describe_settings(args, argv)

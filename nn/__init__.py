@@ -1,10 +1,20 @@
 """chainrule.nn: layers, losses, optimizers, data and training built on `autograd`."""
 
 from nn import functional, init, models, optim
-from nn.activations import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import (
+    ACTIVATIONS,
+    ELU,
+    LeakyReLU,
+    Maxout,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from nn.clip import clip_grad_norm
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from nn.data import DataLoader, RandomShift, Standardizer, train_val_split
+from nn.data import DataLoader, RandomShift, train_val_split
 from nn.datasets import load_mnist, load_mnist_sample
 from nn.diagnostics import activation_stats, gradient_norms
 from nn.export import export_model  # ONNX and torch load only when used
@@ -24,7 +34,7 @@ from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
 from nn.onnx_export import export_onnx
 from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
-from nn.preprocess import Standardize
+from nn.preprocess import FeatureScaler, Standardize
 from nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 from nn.scalar import MLP, Layer, Neuron
 from nn.scalar_rnn import ScalarRNNCell
@@ -37,7 +47,8 @@ __all__ = [
     "ELU", "MLP", "MODULE_TYPES", "SGD", "Adam", "CosineAnnealingLR", "DataLoader", "Dropout",
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
     "RandomShift",
-    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Standardize", "Standardizer", "StepLR",
+    "ScalarView", "Sequential", "Sigmoid", "Softmax", "Softplus", "Standardize", "FeatureScaler",
+    "StepLR", "ACTIVATIONS",
     "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",

@@ -1,21 +1,76 @@
-"""Activation modules. Each runs on a Tensor batch and, for the scalar view, on Values."""
+"""Activation modules, and `ACTIVATIONS`, the one registry of activations by name.
+
+Each module runs on a Tensor batch and, for the scalar view, on Values. An elementwise
+activation is registered with `@activation("name")` on its module class: the entry ties
+the name to its op in `autograd.OPS` (which says whether `Linear(..., activation=name)`
+can fuse it and whether scalar Values have it) and to the class. Given the op (in
+`autograd.ops.elementwise`), adding an activation is this one decorated class; every
+list of activation names (`nn.mlp`, `nn.Linear`, `nn.MLP`, `conv_net`, the command line)
+reads the registry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import OPS, Op, Tensor
+from autograd.ops.softmax import softmax_values
 from nn.module import Module, register_module
 from nn.scalar_view import map_values
+
+
+class Activation(NamedTuple):
+    """One activation: its name, its elementwise op, its module class, and the weight
+    initialiser (a name of `nn.init`) that keeps its layers' signals at a steady scale."""
+
+    name: str
+    op: Op
+    module: type[Module]
+    init: str
+
+    @property
+    def fusable(self) -> bool:
+        """Whether `nn.Linear(..., activation=name)` can apply it inside its own node."""
+        return self.op.fusable
+
+    @property
+    def scalar(self) -> bool:
+        """Whether scalar Values have it (`Value.relu()`, ...), for `nn.MLP` and the view."""
+        return "Value" in self.op.engines
+
+
+ACTIVATIONS: dict[str, Activation] = {}
+
+
+def activation(name: str, init: str = "xavier_uniform"
+               ) -> Callable[[type[Module]], type[Module]]:
+    """Register the decorated module class as the activation `name` (an op of
+    `autograd.OPS`, applied through the node method of that name). `init`: He for the
+    relu family, which zeroes about half its inputs; Glorot (Xavier) for the rest."""
+    def register(cls: type[Module]) -> type[Module]:
+        ACTIVATIONS[name] = Activation(name, OPS[name], cls, init)
+        cls.method = name
+        return register_module(cls)
+    return register
+
+
+def choose(where: str, name: str, fusable: bool = False) -> Activation:
+    """The registered activation `name`; a ValueError from `where` listing the choices
+    (only the fusable ones if `fusable`) when there is none."""
+    entry = ACTIVATIONS.get(name)
+    if entry is None or (fusable and not entry.fusable):
+        choices = sorted(n for n, a in ACTIVATIONS.items() if a.fusable or not fusable)
+        raise ValueError(f"{where}: unknown activation {name!r}; choose one of {choices}")
+    return entry
 
 
 class _Elementwise(Module):
     """An activation applied elementwise through the node method `method`."""
 
-    method = ""
+    method = ""  # set by @activation
 
     def _args(self) -> tuple:
         return ()
@@ -28,32 +83,24 @@ class _Elementwise(Module):
         return map_values(lambda v: getattr(v, self.method)(*args), x)
 
 
-@register_module
+@activation("relu", init="he_normal")
 class ReLU(_Elementwise):
     """max(0, x)."""
 
-    method = "relu"
 
-
-@register_module
+@activation("sigmoid")
 class Sigmoid(_Elementwise):
     """1 / (1 + e⁻ˣ); saturates (gradient near 0) for large |x|."""
 
-    method = "sigmoid"
 
-
-@register_module
+@activation("tanh")
 class Tanh(_Elementwise):
     """tanh x, a sigmoid rescaled to (-1, 1)."""
 
-    method = "tanh"
 
-
-@register_module
+@activation("leaky_relu", init="he_normal")
 class LeakyReLU(_Elementwise):
     """x for x > 0, slope·x otherwise: no dead units."""
-
-    method = "leaky_relu"
 
     def __init__(self, slope: float = 0.01) -> None:
         self.slope = float(slope)
@@ -65,11 +112,9 @@ class LeakyReLU(_Elementwise):
         return {"slope": self.slope}
 
 
-@register_module
+@activation("elu", init="he_normal")
 class ELU(_Elementwise):
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
-
-    method = "elu"
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = float(alpha)
@@ -79,6 +124,11 @@ class ELU(_Elementwise):
 
     def config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
+
+
+@activation("softplus")
+class Softplus(_Elementwise):
+    """log(1 + eˣ), a smooth relu."""
 
 
 @register_module
@@ -100,12 +150,7 @@ class Softmax(Module):
         rows = np.moveaxis(x, axis, -1)
         out = np.empty(rows.shape, dtype=object)
         for index in np.ndindex(rows.shape[:-1]):
-            row = rows[index]
-            # subtracting the (constant) max keeps exp from overflowing; the result is equal
-            shift = max(v.data for v in row)
-            exps = [(v - shift).exp() for v in row]
-            total = Value.sum(exps)
-            out[index] = [e / total for e in exps]
+            out[index] = softmax_values(rows[index])
         return np.moveaxis(out, -1, axis)
 
     def config(self) -> dict[str, Any]:
@@ -145,7 +190,3 @@ class Maxout(Module):
     def config(self) -> dict[str, Any]:
         return {"pieces": self.pieces}
 
-
-ACTIVATION_MODULES: dict[str, type[Module]] = {
-    "relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "elu": ELU,
-}

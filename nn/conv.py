@@ -5,8 +5,9 @@ Shapes follow PyTorch: inputs (N, C, H, W) — (N, C, L) for Conv1d — and weig
 out = (N + 2P - D(F-1) - 1)/S + 1 (floor); a filter holds F·F·C_in weights plus a bias.
 A `connections` table links each output channel to only some input channels, as LeNet-5's
 C3 does: the missing weights are held at zero by a fixed mask multiplied into the weight.
-The Tensor forward is one fused node (`autograd.cnn_ops`); `forward_values` is the same
-layer one Value at a time (`nn.scalar_conv`), for `model.to_scalar()`.
+The Tensor forward is one fused node (`autograd.ops.conv`, `autograd.ops.pool`);
+`forward_values` is the same layer one Value at a time (`nn.scalar_conv`), for
+`model.to_scalar()`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.cnn_ops import avg_pool2d, check_settings, conv1d, conv2d, max_pool2d
+from autograd.ops.conv import check_settings, conv1d, conv2d
+from autograd.ops.pool import avg_pool2d, max_pool2d
 from nn.init import initialize, initialize_bias, make_rng
 from nn.layers import as_tensor
 from nn.module import Module, register_module

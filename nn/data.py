@@ -1,4 +1,4 @@
-"""Feeding data to a model: mini-batches, a train/validation split and standardisation.
+"""Feeding data to a model: mini-batches, augmentation and a train/validation split.
 
 Everything random takes a seed, so a run can be repeated exactly. Arrays stay numpy
 arrays here; the training loop turns each batch into Tensors.
@@ -106,51 +106,3 @@ def train_val_split(x: Any, y: Any = None, val_fraction: float = 0.2, seed: int 
         return x[train], x[val]
     return x[train], x[val], y[train], y[val]
 
-
-class Standardizer:
-    """Fit on the training inputs, then apply the same shift and scale to any data.
-
-    Each feature gets mean 0 and standard deviation 1 (a constant feature is only
-    centred). With `whiten=True`, the centred data is instead rotated onto its principal
-    axes and scaled to unit variance along each (PCA whitening): features become
-    uncorrelated, and the output is (n, features) whatever the input's shape.
-    """
-
-    def __init__(self, whiten: bool = False, eps: float = 1e-8) -> None:
-        self.whiten, self.eps = whiten, eps
-        self.mean: np.ndarray | None = None
-        self.scale: np.ndarray | None = None  # per-feature std, or the whitening matrix
-        self.feature_shape: tuple[int, ...] | None = None
-
-    def fit(self, x: Any) -> Standardizer:
-        x = np.asarray(x)
-        if x.ndim < 2 or len(x) < 2:
-            raise ValueError(f"Standardizer.fit: need at least 2 examples with features, "
-                             f"got shape {x.shape}")
-        self.feature_shape = x.shape[1:]
-        flat = x.reshape(len(x), -1).astype(np.float64)
-        self.mean = flat.mean(axis=0)
-        centred = flat - self.mean
-        if self.whiten:
-            variances, axes = np.linalg.eigh(centred.T @ centred / len(x))
-            self.scale = axes / np.sqrt(np.maximum(variances, 0.0) + self.eps)
-        else:
-            std = centred.std(axis=0)
-            self.scale = np.where(std > self.eps, std, 1.0)
-        return self
-
-    def transform(self, x: Any) -> np.ndarray:
-        if self.mean is None:
-            raise RuntimeError("Standardizer: call fit(train_inputs) before transform")
-        x = np.asarray(x)
-        if x.shape[1:] != self.feature_shape:
-            raise ValueError(f"Standardizer: fitted on examples of shape {self.feature_shape}, "
-                             f"got {x.shape[1:]}")
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
-        centred = x.reshape(len(x), -1) - self.mean
-        if self.whiten:
-            return (centred @ self.scale).astype(dtype)
-        return (centred / self.scale).reshape(x.shape).astype(dtype)
-
-    def fit_transform(self, x: Any) -> np.ndarray:
-        return self.fit(x).transform(x)

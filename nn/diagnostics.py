@@ -1,8 +1,14 @@
 """Look inside a network: gradient norms and activation statistics, layer by layer.
 
-    >>> loss.backward()
-    >>> gradient_norms(model)          # {'0': 3e-05, '2': 4e-04, '4': 2e-02}: vanishing
-    >>> print(table(activation_stats(model, x)))
+    >>> import numpy as np, nn
+    >>> model = nn.mlp(4, [8, 8, 3], "sigmoid", seed=0)
+    >>> x = np.random.default_rng(0).normal(size=(16, 4))
+    >>> nn.cross_entropy(model(x), np.arange(16) % 3).backward()
+    >>> sorted(gradient_norms(model))  # one norm per Linear layer: compare them
+    ['0', '2', '4']
+    >>> print(table(activation_stats(model, x)))  # doctest: +ELLIPSIS
+    layer   kind      shape               mean       std  saturated    dead
+    0       Linear    (16, 8)      ...
 
 Early layers of a deep sigmoid network get far smaller gradients than late ones; the
 statistics show why: units pinned near 0 or 1 (saturated) pass almost no gradient, and

@@ -1,7 +1,12 @@
 """The layers as plain functions, in the manner of `torch.nn.functional`.
 
+    >>> import numpy as np
     >>> import nn.functional as F
-    >>> y = F.max_pool2d(F.relu(F.conv2d(x, weight, bias, padding=2)), 2)
+    >>> from autograd import Tensor
+    >>> x = Tensor(np.ones((1, 1, 8, 8)))                    # (N, C, H, W)
+    >>> weight, bias = Tensor(np.ones((2, 1, 5, 5))), Tensor(np.zeros(2))
+    >>> F.max_pool2d(F.relu(F.conv2d(x, weight, bias, padding=2)), 2).shape
+    (1, 2, 4, 4)
 
 Each function takes its parameters as arguments instead of owning them; the layer
 classes (`nn.Conv2d`, `nn.Linear`, ...) call these very functions. All work on Tensors;
@@ -10,8 +15,7 @@ the losses also accept Values (see `nn.losses`).
 
 from __future__ import annotations
 
-from autograd import Tensor, linear, log_softmax, softmax
-from autograd.cnn_ops import avg_pool2d, conv1d, conv2d, max_pool2d
+from autograd import Tensor, avg_pool2d, conv1d, conv2d, linear, log_softmax, max_pool2d, softmax
 from nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

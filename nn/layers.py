@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, linear
-from autograd.nn_ops import FUSABLE
-from nn.activations import ACTIVATION_MODULES
+from nn.activations import choose
 from nn.init import initialize, initialize_bias, make_rng
 from nn.module import Module, register_module
 
@@ -29,18 +28,18 @@ class Linear(Module):
 
     W is drawn with the initialiser `init` (see `nn.init`); b with `bias_init`: "zeros"
     (the default) or "normal", N(0, 1) as in Nielsen's book. Give `seed` or `rng` for a
-    reproducible draw. With `activation` ("relu", "sigmoid" or "tanh") the
-    layer applies it too, in the same graph node (Keras' Dense(activation=...)): the same
-    numbers as Linear then the activation module, with one node fewer to record and walk.
+    reproducible draw. With `activation` (a fusable one of `nn.ACTIVATIONS`: "relu",
+    "sigmoid" or "tanh") the layer applies it too, in the same graph node (Keras'
+    Dense(activation=...)): the same numbers as Linear then the activation module, with
+    one node fewer to record and walk.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str = "xavier_uniform", dtype: str = "float32",
                  seed: int | None = None, rng: np.random.Generator | None = None,
                  activation: str | None = None, bias_init: str = "zeros") -> None:
-        if activation is not None and activation not in FUSABLE:
-            raise ValueError(f"Linear: activation must be None or one of {sorted(FUSABLE)}, "
-                             f"got {activation!r}")
+        if activation is not None:
+            choose("Linear", activation, fusable=True)
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init, self.dtype, self.activation = init, str(np.dtype(dtype)), activation
         self.bias_init = bias_init
@@ -180,17 +179,17 @@ def mlp(nin: int, nouts: Sequence[int], activation: str = "relu",
     it (relu, sigmoid and tanh), the same numbers with half the nodes: the fast path.
     """
     for name in (activation, output_activation):
-        if name is not None and name not in ACTIVATION_MODULES:
-            raise ValueError(f"mlp: unknown activation {name!r}; choose one of "
-                             f"{sorted(ACTIVATION_MODULES)}")
+        if name is not None:
+            choose("mlp", name)
     rng = make_rng(seed, rng)
     sizes = [nin, *nouts]
     layers: list[Module] = []
     for i in range(len(nouts)):
         act = activation if i < len(nouts) - 1 else output_activation
-        fused = act if fuse and act in FUSABLE else None
+        entry = None if act is None else choose("mlp", act)
+        fused = act if fuse and entry is not None and entry.fusable else None
         layers.append(Linear(sizes[i], sizes[i + 1], init=init, dtype=dtype, rng=rng,
                              activation=fused, bias_init=bias_init))
-        if act is not None and fused is None:
-            layers.append(ACTIVATION_MODULES[act]())
+        if entry is not None and fused is None:
+            layers.append(entry.module())
     return Sequential(*layers)

@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value
-from autograd import cross_entropy as _fused_cross_entropy
-from autograd.nn_ops import label_positions  # one label check for both engines
-
-REDUCTIONS = ("mean", "sum", "none")
+from autograd.ops.fused import REDUCTIONS, label_positions  # one check for both engines
+from autograd.ops.fused import cross_entropy as fused_cross_entropy
+from autograd.ops.softmax import logsumexp_values
 
 
 def _is_values(x: Any) -> bool:
@@ -124,8 +123,9 @@ def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
     """Softmax cross-entropy: logsumexp(z) - z[label] for each row of logits (n, classes).
 
-    Computed as one fused, stable node on Tensors. On Values, `logits` is a sequence of
-    rows (one row — one example — is fine too).
+    Computed as one fused, stable node on Tensors (`autograd.cross_entropy`). On Values,
+    `logits` is a sequence of rows (one row — one example — is fine too), with the same
+    stable log-sum-exp.
     """
     _check_reduction("cross_entropy", reduction)
     if _is_values(logits):
@@ -135,11 +135,9 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
         label_positions(labels, rows.shape)
         per = []
         for row, label in zip(rows, labels):
-            shift = max(v.data for v in row)  # a constant: keeps exp from overflowing
-            log_total = Value.sum([(v - shift).exp() for v in row]).log() + shift
-            per.append(log_total - row[label])
+            per.append(logsumexp_values(row) - row[label])
         return _reduce("cross_entropy", per, reduction)
-    return _fused_cross_entropy(logits, labels, reduction=reduction)
+    return fused_cross_entropy(logits, labels, reduction=reduction)
 
 
 def hinge_loss(score: Any, label: Any, reduction: str = "mean") -> Any:

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.conv_ops import geometry
-from nn.activations import ACTIVATION_MODULES
+from autograd.ops.conv import geometry
+from nn.activations import choose
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.init import make_rng
 from nn.layers import Flatten, Linear, Sequential
@@ -67,13 +67,10 @@ def conv_net(input_shape: Sequence[int], convs: Sequence[Sequence[int]],
     `input_shape` is one example's (C, H, W); the sizes in between follow from the
     formula out = (N + 2P - F)/S + 1, and a layout that shrinks below one pixel raises.
     """
-    if activation not in ACTIVATION_MODULES:
-        raise ValueError(f"conv_net: unknown activation {activation!r}; choose one of "
-                         f"{sorted(ACTIVATION_MODULES)}")
+    act = choose("conv_net", activation).module
     if pooling not in POOLS:
         raise ValueError(f"conv_net: pooling must be one of {sorted(POOLS)}, got {pooling!r}")
     rng = make_rng(seed, rng)
-    act = ACTIVATION_MODULES[activation]
     channels, *size = (int(n) for n in input_shape)
     layers: list[Module] = []
     for i, (out_channels, kernel, padding, *connections) in enumerate(convs):
@@ -97,7 +94,7 @@ def conv_net(input_shape: Sequence[int], convs: Sequence[Sequence[int]],
 class LeNet5(Sequential):
     """LeNet-5 for 1×28×28 images: 61,706 parameters, or 60,806 with `c3_table`.
 
-    `activation` is any name of `nn.activations.ACTIVATION_MODULES` ("relu", "tanh", ...);
+    `activation` is any name of `nn.activations.ACTIVATIONS` ("relu", "tanh", ...);
     `pooling` is "max" or "avg"; `init` names the weight initialiser (`nn.init`). Layers
     are indexed as in a Sequential: model[0] is the first convolution, model[11] the last
     Linear, and the parameter names ("0.weight", ...) are those of the same network

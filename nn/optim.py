@@ -34,7 +34,7 @@ class _Group:
     `state[k]` is the flat array of the optimizer's k-th state (velocity, m, v), zero at
     the start; parameter i owns `slices[i]` of it. A Tensor group also has its `arena`,
     which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
-    (its `_array` unless something assigned another since), and `grads`, a buffer as long
+    (its `.data` unless something assigned another array since), and `grads`, a buffer as long
     into which a step gathers the gradients. `t[i]` counts the steps parameter i took.
     """
 
@@ -44,7 +44,7 @@ class _Group:
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int) -> None:
         self.params, self.indices, self.tensors = params, indices, tensors
-        self.shapes = [p._array.shape if tensors else () for p in params]
+        self.shapes = [p.data.shape if tensors else () for p in params]
         sizes = [math.prod(shape) for shape in self.shapes]
         bounds = np.cumsum([0, *sizes]).tolist()
         self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
@@ -55,8 +55,7 @@ class _Group:
             self.views = [self.arena[s].reshape(shape)
                           for s, shape in zip(self.slices, self.shapes)]
             for p, view in zip(params, self.views):
-                np.copyto(view, p._array)
-                p._array = view  # the same values, now in the arena: no version bump
+                p.move_into(view)  # the same values, now in the arena
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
 
@@ -109,7 +108,7 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter {i} is parameter {j} again; "
                                  "pass each parameter once")
             if isinstance(p, Tensor):
-                key = p._array.dtype
+                key = p.data.dtype
             elif isinstance(p, Value):
                 key = Value
             else:
@@ -153,7 +152,7 @@ class Optimizer:
                 grads.append(g)
                 # a Tensor given a new array, or a gradient to broadcast: one by one
                 if g is None or group.tensors and (
-                        p._array is not view or g.__class__ is not np.ndarray
+                        p.data is not view or g.__class__ is not np.ndarray
                         or g.shape != view.shape):
                     whole = False
             if not whole:
@@ -164,7 +163,7 @@ class Optimizer:
                 g = np.concatenate(grads, axis=None, out=group.grads)
                 group.arena -= self._update(group.arena, g, group.state, group.t[0])
                 for p in group.params:
-                    p._bump_version()
+                    p.mark_modified()
             else:  # Values: gather their floats into a vector, update it, write back
                 w = np.array([p.data for p in group.params], dtype=np.float64)
                 w -= self._update(w, np.array(grads, dtype=np.float64), group.state, group.t[0])
@@ -177,7 +176,7 @@ class Optimizer:
         if group.tensors:  # checked first, so that an error changes nothing
             name = type(self).__name__
             for i, (p, g) in enumerate(zip(group.params, grads)):
-                shape = p._array.shape
+                shape = p.data.shape
                 if shape != group.shapes[i]:
                     raise ValueError(f"{name}: parameter {group.indices[i]} has shape {shape}, "
                                      f"it had {group.shapes[i]} when the optimizer was made; "
@@ -191,11 +190,11 @@ class Optimizer:
             group.t[i] += 1
             state = [flat[group.slices[i]] for flat in group.state]
             if group.tensors:
-                w = p._array
+                w = p.data
                 # a copy: `_update` may overwrite its gradient
                 g = np.array(np.broadcast_to(g, w.shape), dtype=w.dtype).reshape(-1)
                 w -= self._update(w.reshape(-1), g, state, group.t[i]).reshape(w.shape)
-                p._bump_version()
+                p.mark_modified()
             else:
                 w = np.array([p.data], dtype=np.float64)
                 update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i])

@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from nn.activations import ACTIVATIONS
 from nn.init import initialize, make_rng
 from nn.module import Module, register_module
-
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus")
 
 
 def activate(v: Value, activation: str | None) -> Value:
@@ -31,8 +30,10 @@ def activate(v: Value, activation: str | None) -> Value:
 
 
 def _check_activation(activation: str | None) -> None:
-    if activation is not None and activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS} "
+    if activation is not None and not (activation in ACTIVATIONS
+                                       and ACTIVATIONS[activation].scalar):
+        choices = sorted(name for name, entry in ACTIVATIONS.items() if entry.scalar)
+        raise ValueError(f"unknown activation {activation!r}; choose one of {choices} "
                          "or None")
 
 

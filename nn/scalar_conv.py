@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from autograd.conv_ops import geometry
+from autograd.ops.conv import geometry
 
 
 def _grid(name: str, what: str, x: Any, dims: tuple[int, ...]) -> np.ndarray:

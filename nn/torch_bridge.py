@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.activations import ACTIVATION_MODULES, ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import ACTIVATIONS, ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.layers import Dropout, Flatten, Linear, Sequential
 from nn.models import POOLS, LeNet5
@@ -55,7 +55,7 @@ def _children_first(root: Any, children: Callable[[Any], list]) -> list[Any]:
 # -- ours -> torch ----------------------------------------------------------------------------
 def _torch_layers(torch: Any, layer: Module, name: str) -> list[Any]:
     """The torch layers computing what the (non-container) `layer` computes, untrained."""
-    from nn import torch_layers  # needs torch: imported only now
+    import nn.torch_layers as torch_layers  # needs torch: imported only now
 
     tnn = torch.nn
     kind = type(layer)
@@ -123,7 +123,7 @@ def _refuse(module: Any, name: str, why: str) -> TypeError:
 
 def _our_layer(torch: Any, module: Any, name: str) -> Module:
     """Our (untrained) layer for a torch layer that is not a Sequential."""
-    from nn import torch_layers
+    import nn.torch_layers as torch_layers
 
     tnn = torch.nn
     if isinstance(module, tnn.Linear):
@@ -173,7 +173,7 @@ def _as_lenet5(layers: list[Module]) -> LeNet5 | None:
     """Our LeNet5, when `layers` are exactly its layers (with any activation and pooling)."""
     if len(layers) != 12 or type(layers[0]) is not Conv2d or type(layers[-1]) is not Linear:
         return None
-    activation = next((n for n, c in ACTIVATION_MODULES.items() if type(layers[1]) is c), None)
+    activation = next((n for n, e in ACTIVATIONS.items() if type(layers[1]) is e.module), None)
     pooling = next((n for n, c in POOLS.items() if type(layers[2]) is c), None)
     if activation is None or pooling is None:
         return None
@@ -190,7 +190,7 @@ def _fused(layers: list[Module], torch_layers: list[Any], fuse: bool | None) -> 
     out: list[Module] = []
     for layer, torch_layer in zip(layers, torch_layers):
         previous = out[-1] if out else None
-        act = next((n for n, c in ACTIVATION_MODULES.items() if type(layer) is c), None)
+        act = next((n for n, e in ACTIVATIONS.items() if type(layer) is e.module), None)
         wanted = fuse or (fuse is None and getattr(torch_layer, FUSED_MARK, False))
         if (wanted and type(previous) is Linear and previous.activation is None
                 and act in TORCH_ACTIVATIONS):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, keep_freed_memory, no_grad
 from autograd.files import atomic_write_text
 from nn.data import DataLoader
 from nn.module import Module
@@ -141,7 +141,12 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     array. `on_batch(epoch, batch, loss)` and `on_epoch(epoch, history)` are called after
     each batch and epoch; raising KeyboardInterrupt from them stops training as Ctrl-C
     does. With `restore_best`, the model ends with its best epoch's weights.
+
+    Training tunes the process's memory allocator first (`autograd.keep_freed_memory`),
+    so that each step reuses the memory the last one freed; CHAINRULE_KEEP_MALLOC=1 in the
+    environment leaves it alone.
     """
+    keep_freed_memory()
     history = History()
     dtype = model_dtype(model)
     best, best_state, waited = np.inf, None, 0

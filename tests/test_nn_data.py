@@ -63,7 +63,7 @@ def test_standardizer_fits_on_train_only():
     train = rng.normal(3.0, 2.0, size=(500, 4)).astype(np.float32)
     train[:, 3] = 7.0  # a constant feature is only centred
     test = rng.normal(3.0, 2.0, size=(50, 4)).astype(np.float32)
-    scaler = nn.Standardizer().fit(train)
+    scaler = nn.FeatureScaler().fit(train)
     z = scaler.transform(train)
     assert z.dtype == np.float32
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-5)
@@ -76,19 +76,19 @@ def test_standardizer_fits_on_train_only():
 
 def test_standardizer_keeps_image_shape_and_checks_it():
     images = np.random.default_rng(1).random((20, 3, 3))
-    scaler = nn.Standardizer().fit(images)
+    scaler = nn.FeatureScaler().fit(images)
     assert scaler.transform(images).shape == (20, 3, 3)
     with pytest.raises(ValueError, match="fitted on examples of shape"):
         scaler.transform(np.zeros((2, 9)))
     with pytest.raises(RuntimeError, match="call fit"):
-        nn.Standardizer().transform(images)
+        nn.FeatureScaler().transform(images)
 
 
 def test_pca_whitening_decorrelates():
     rng = np.random.default_rng(2)
     mixing = np.array([[2.0, 0.0, 0.0], [1.5, 0.5, 0.0], [0.3, -0.2, 1.0]])
     x = rng.normal(size=(2000, 3)) @ mixing.T + 5.0
-    white = nn.Standardizer(whiten=True).fit_transform(x)
+    white = nn.FeatureScaler(whiten=True).fit_transform(x)
     np.testing.assert_allclose(np.cov(white, rowvar=False, bias=True), np.eye(3), atol=1e-6)
 
 

@@ -27,3 +27,17 @@ def test_docs_ops_md_is_up_to_date():
         "docs/ops.md is out of date with autograd.OPS; regenerate it with\n"
         "    python -m autograd.op > docs/ops.md"
     )
+
+
+def test_every_op_names_where_its_forward_and_derivative_are_written():
+    import autograd
+    from autograd.op import defined_in
+
+    for name, op in autograd.OPS.items():
+        for function in (op.forward, op.grad):
+            path, qualname = defined_in(function)
+            # a lambda or a function made inside another one cannot be found by its name
+            assert "<" not in qualname, f"op {name!r}: {qualname} has no findable name"
+            if path:
+                source = (ROOT / path).read_text(encoding="utf-8")
+                assert f"def {qualname}(" in source, f"op {name!r}: no {qualname} in {path}"

@@ -2,6 +2,7 @@
 
 from nn.datasets.idx import DatasetError, read_idx, write_idx
 from nn.datasets.mnist import (
+    CLASSES,
     Dataset,
     MNISTNotFound,
     as_float,
@@ -12,7 +13,7 @@ from nn.datasets.mnist import (
 )
 
 __all__ = [
-    "Dataset", "DatasetError", "MNISTNotFound",
+    "CLASSES", "Dataset", "DatasetError", "MNISTNotFound",
     "as_float", "cache_dir", "load_idx_dataset", "load_mnist", "load_mnist_sample",
     "read_idx", "write_idx",
 ]

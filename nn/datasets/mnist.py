@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.datasets import fetch
+import nn.datasets.fetch as fetch
 from nn.datasets.idx import DatasetError, PathLike, read_idx
 
 ENV_VAR = "CHAINRULE_DATA"
@@ -53,11 +53,13 @@ class Dataset:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
-    source: str  # where the data came from: a folder, a download, the shipped sample
+    source: str  # where the data came from, in words: a folder, a download, the sample
+    is_sample: bool = False  # the 5,000-digit sample shipped with chainrule (a subset)
 
     def __repr__(self) -> str:  # the default would print every pixel
         return (f"Dataset(train_images={self.train_images.shape}, "
-                f"test_images={self.test_images.shape}, source={self.source!r})")
+                f"test_images={self.test_images.shape}, source={self.source!r}"
+                f"{', is_sample=True' if self.is_sample else ''})")
 
 
 def as_float(images: np.ndarray) -> np.ndarray:
@@ -183,8 +185,8 @@ def load_mnist_sample() -> Dataset:
     with resource.open("rb") as file, np.load(file, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
     # rows are digits, columns the order within each digit
-    by_digit = np.stack([np.flatnonzero(labels == digit) for digit in range(10)])
+    by_digit = np.stack([np.flatnonzero(labels == digit) for digit in range(CLASSES)])
     train, test = np.split(by_digit, [by_digit.shape[1] - SAMPLE_TEST_PER_DIGIT], axis=1)
     train, test = train.T.ravel(), test.T.ravel()
     return Dataset(images[train], labels[train], images[test], labels[test],
-                   source=f"MNIST sample shipped with chainrule ({resource})")
+                   source=f"MNIST sample shipped with chainrule ({resource})", is_sample=True)

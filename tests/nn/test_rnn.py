@@ -142,6 +142,39 @@ def test_a_pass_may_start_at_any_step_and_run_twice(kind):
     np.testing.assert_allclose(weight_hh.grad, 2 * once, rtol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["tanh", "lstm"])
+def test_a_pass_stopped_midway_leaves_nothing_behind(kind):
+    """A backward that stops between steps (here raised from the step hook) must not leave
+    rows that a later pass, starting at the very next step, would take as its own."""
+    from autograd.engine import backpropagate
+
+    rng = np.random.default_rng(2)
+    gates = 4 if kind == "lstm" else 1
+    inputs = [leaf(rng.standard_normal((5, 2, 3 * gates))),
+              leaf(rng.standard_normal((2 if kind == "lstm" else 1, 2, 3))),
+              leaf(rng.standard_normal((3 * gates, 3)))]
+    fused = (ag.lstm_sequence(*inputs) if kind == "lstm"
+             else ag.rnn_sequence(*inputs, nonlinearity=kind))
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_step_2(node, grad, input_grads):
+        if node is fused[2]:
+            raise Stop
+
+    loss = (fused[4] ** 2).sum()
+    with pytest.raises(Stop):
+        backpropagate(loss, np.array(1.0), on_step=stop_after_step_2)
+    # a new pass from step 1 alone: the stopped pass's rows for steps 2-4 must not count
+    composed = composed_sequence(kind, *inputs)
+    rows = fused[0].shape[0]
+    expected = gradients((composed[rows:2 * rows] ** 2).sum(), inputs)
+    got = gradients((fused[1] ** 2).sum(), inputs)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
 def test_step_ops_record_nothing_without_grad():
     p, s, w = Tensor(np.ones((3, 2, 8))), Tensor(np.zeros((2, 2, 2))), Tensor(np.ones((8, 2)))
     assert all(t.op is None for t in ag.lstm_sequence(p, s, w))

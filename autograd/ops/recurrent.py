@@ -29,12 +29,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import engine
-from autograd.engine import gradients
-from autograd.nn_ops import linear
+import autograd.engine as engine
+from autograd.functional import gradients
 from autograd.op import Op, register
-from autograd.shape_ops import concatenate, stack
-from autograd.tensor import Tensor, _make, check_dtypes, result
+from autograd.ops.fused import linear
+from autograd.ops.shape import concatenate, stack
+from autograd.tensor import Tensor, check_dtypes, result
 
 
 class Sequence:
@@ -51,7 +51,7 @@ class Sequence:
     """
 
     __slots__ = ("states", "activations", "tanh_c", "weight_hh_t", "grad", "last_step",
-                 "scratch", "weight_needs_grad")
+                 "grad_pass", "scratch", "weight_needs_grad")
 
     def __init__(self, state0: np.ndarray, n_steps: int, n_gates: int, lstm: bool,
                  weight_hh: np.ndarray, weight_needs_grad: bool) -> None:
@@ -64,6 +64,7 @@ class Sequence:
         self.weight_hh_t = np.ascontiguousarray(weight_hh.T)  # for the products in backward
         self.grad: np.ndarray | None = None
         self.last_step = -1
+        self.grad_pass = -1  # the backward pass `grad` belongs to (engine.passes_started)
         self.scratch: np.ndarray | None = None  # the LSTM backward's work array (4H, N)
         self.weight_needs_grad = weight_needs_grad
 
@@ -73,10 +74,13 @@ class Sequence:
 
     def write_grad(self, t: int, d_gates: np.ndarray, shape: tuple[int, ...]) -> None:
         """Store step t's ∂/∂P_t, given as (G, N)."""
-        # a pass runs the steps t0, t0 - 1, ..., 0 in turn: any other step opens a new one
-        if self.grad is None or self.last_step != t + 1:
+        # a pass runs the steps t0, t0 - 1, ..., 0 in turn: any other step, or the same
+        # one in a new pass (an earlier pass may have stopped midway), opens a new array
+        if (self.grad is None or self.last_step != t + 1
+                or self.grad_pass != engine.passes_started):
             self.grad = np.empty(shape, dtype=self.states.dtype)
             self.grad[t + 1:] = 0.0  # the steps after t0 get no gradient in this pass
+            self.grad_pass = engine.passes_started
         self.last_step = t
         self.grad[t] = d_gates.T
 
@@ -167,29 +171,38 @@ def _lstm_backward(seq: Sequence, t: int, grad: np.ndarray) -> tuple[np.ndarray,
     return d_gates, d_state
 
 
-def _rnn_forward(activation: str):
-    def forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh: np.ndarray) -> None:
-        z = np.dot(weight_hh, seq.states[0, t], out=seq.states[0, t + 1])
-        z += p_t.T
-        if activation == "tanh":
-            np.tanh(z, out=z)
-        else:
-            np.maximum(z, 0.0, out=z)
-    return forward
+def _rnn_preactivation(seq: Sequence, t: int, p_t: np.ndarray,
+                       weight_hh: np.ndarray) -> np.ndarray:
+    """z = P_t + h_{t-1} W_hhᵀ (transposed, (H, N)), written where h_t goes."""
+    z = np.dot(weight_hh, seq.states[0, t], out=seq.states[0, t + 1])
+    z += p_t.T
+    return z
 
 
-def _rnn_backward(activation: str):
-    def backward(seq: Sequence, t: int, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = seq.states[0, t + 1]
-        # tanh' = 1 - h², relu' = 1 where h > 0: both read from the output
-        if activation == "tanh":
-            d_z = np.multiply(h, h)
-            np.subtract(1.0, d_z, out=d_z)
-            d_z *= grad[0].T
-        else:
-            d_z = np.multiply(grad[0].T, h > 0)
-        return d_z, np.dot(seq.weight_hh_t, d_z)[None]
-    return backward
+def _rnn_tanh_forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh: np.ndarray) -> None:
+    z = _rnn_preactivation(seq, t, p_t, weight_hh)
+    np.tanh(z, out=z)
+
+
+def _rnn_relu_forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh: np.ndarray) -> None:
+    z = _rnn_preactivation(seq, t, p_t, weight_hh)
+    np.maximum(z, 0.0, out=z)
+
+
+# tanh' = 1 - h², relu' = 1 where h > 0: both read from the output h_t
+def _rnn_tanh_backward(seq: Sequence, t: int, grad: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    h = seq.states[0, t + 1]
+    d_z = np.multiply(h, h)
+    np.subtract(1.0, d_z, out=d_z)
+    d_z *= grad[0].T
+    return d_z, np.dot(seq.weight_hh_t, d_z)[None]
+
+
+def _rnn_relu_backward(seq: Sequence, t: int, grad: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    d_z = np.multiply(grad[0].T, seq.states[0, t + 1] > 0)
+    return d_z, np.dot(seq.weight_hh_t, d_z)[None]
 
 
 # -- the composed definitions, differentiated for create_graph --------------------------
@@ -198,11 +211,12 @@ def _lstm_composed(p_t: Tensor, state: Tensor, weight_hh: Tensor) -> Tensor:
     return stack([h, c])
 
 
-def _rnn_composed(activation: str):
-    def composed(p_t: Tensor, state: Tensor, weight_hh: Tensor) -> Tensor:
-        z = p_t + linear(state[0], weight_hh)
-        return getattr(z, activation)().unsqueeze(0)
-    return composed
+def _rnn_tanh_composed(p_t: Tensor, state: Tensor, weight_hh: Tensor) -> Tensor:
+    return (p_t + linear(state[0], weight_hh)).tanh().unsqueeze(0)
+
+
+def _rnn_relu_composed(p_t: Tensor, state: Tensor, weight_hh: Tensor) -> Tensor:
+    return (p_t + linear(state[0], weight_hh)).relu().unsqueeze(0)
 
 
 class Cell(NamedTuple):
@@ -212,38 +226,52 @@ class Cell(NamedTuple):
     state_rows: int  # 1: h; 2: h and c
 
 
-def _step_grad(cell: Cell):
-    def grad(g, out, ctx, projections, state, weight_hh):
-        if g.__class__ is Tensor:  # create_graph: differentiate the composed definition
-            recomputed = cell.composed(projections[ctx.t], state, weight_hh)
-            return tuple(gradients(recomputed, [projections, state, weight_hh], g,
-                                   create_graph=True))
-        seq, t = ctx.sequence, ctx.t
-        d_gates, d_state = cell.backward(seq, t, g)
-        seq.write_grad(t, d_gates, projections.shape)
-        d_projections, d_weight = seq.complete(t)
-        return d_projections, d_state.transpose(0, 2, 1), d_weight
-    return grad
-
-
 CELLS = {
-    "tanh": Cell(_rnn_forward("tanh"), _rnn_backward("tanh"), _rnn_composed("tanh"), 1),
-    "relu": Cell(_rnn_forward("relu"), _rnn_backward("relu"), _rnn_composed("relu"), 1),
+    "tanh": Cell(_rnn_tanh_forward, _rnn_tanh_backward, _rnn_tanh_composed, 1),
+    "relu": Cell(_rnn_relu_forward, _rnn_relu_backward, _rnn_relu_composed, 1),
     "lstm": Cell(_lstm_forward, _lstm_backward, _lstm_composed, 2),
 }
+
+
+def _step_grad(cell: Cell, g, ctx, projections, state, weight_hh):
+    """A step's rule: the cell's own backward on arrays; with create_graph, the
+    derivative of its composed definition."""
+    if g.__class__ is Tensor:
+        recomputed = cell.composed(projections[ctx.t], state, weight_hh)
+        return tuple(gradients(recomputed, [projections, state, weight_hh], g,
+                               create_graph=True))
+    seq, t = ctx.sequence, ctx.t
+    d_gates, d_state = cell.backward(seq, t, g)
+    seq.write_grad(t, d_gates, projections.shape)
+    d_projections, d_weight = seq.complete(t)
+    return d_projections, d_state.transpose(0, 2, 1), d_weight
+
+
+def rnn_tanh_step_grad(g, out, ctx, projections, state, weight_hh):
+    return _step_grad(CELLS["tanh"], g, ctx, projections, state, weight_hh)
+
+
+def rnn_relu_step_grad(g, out, ctx, projections, state, weight_hh):
+    return _step_grad(CELLS["relu"], g, ctx, projections, state, weight_hh)
+
+
+def lstm_step_grad(g, out, ctx, projections, state, weight_hh):
+    return _step_grad(CELLS["lstm"], g, ctx, projections, state, weight_hh)
+
+
 STEP_OPS: dict[str, Op] = {
     "tanh": register(
         "rnn_tanh_step", "h = tanh(P_t + h₋₁W_hhᵀ): ∂/∂P_t = G(1 - h²) = Z, ∂/∂h₋₁ = Z·W_hh, "
-        "∂/∂W_hh = Zᵀh₋₁", engines=("Tensor",), grad=_step_grad(CELLS["tanh"]),
-        exact_grads=True),
+        "∂/∂W_hh = Zᵀh₋₁", engines=("Tensor",), forward=_rnn_tanh_forward,
+        grad=rnn_tanh_step_grad, exact_grads=True),
     "relu": register(
         "rnn_relu_step", "h = relu(P_t + h₋₁W_hhᵀ): ∂/∂P_t = G·[h > 0] = Z, ∂/∂h₋₁ = Z·W_hh, "
-        "∂/∂W_hh = Zᵀh₋₁", engines=("Tensor",), grad=_step_grad(CELLS["relu"]),
-        exact_grads=True),
+        "∂/∂W_hh = Zᵀh₋₁", engines=("Tensor",), forward=_rnn_relu_forward,
+        grad=rnn_relu_step_grad, exact_grads=True),
     "lstm": register(
         "lstm_step", "c = f·c₋₁ + i·g, h = o·tanh(c): ∂/∂c₋₁ = (G_c + G_h·o·tanh'(c))·f; "
         "each gate's ∂ times σ' or tanh' = Z, ∂/∂P_t = Z, ∂/∂h₋₁ = Z·W_hh, ∂/∂W_hh = Zᵀh₋₁",
-        engines=("Tensor",), grad=_step_grad(CELLS["lstm"]), exact_grads=True),
+        engines=("Tensor",), forward=_lstm_forward, grad=lstm_step_grad, exact_grads=True),
 }
 
 
@@ -269,18 +297,14 @@ def _check(name: str, projections: Tensor, state: Tensor, weight_hh: Tensor, gat
 
 def _sequence(kind: str, projections: Tensor, state: Tensor, weight_hh: Tensor
               ) -> list[Tensor]:
-    cell, op = CELLS[kind], STEP_OPS[kind]
+    op = STEP_OPS[kind]
     p, w = projections._array, weight_hh._array
     seq = Sequence(state._array, p.shape[0], p.shape[2], kind == "lstm", w,
                    weight_hh.requires_grad)
-    record = engine._recording and (projections.requires_grad or state.requires_grad
-                                    or weight_hh.requires_grad)
     nodes = []
     for t in range(p.shape[0]):
-        cell.forward(seq, t, p[t], w)
-        new = seq.output(t)
-        state = (_make(new, (projections, state, weight_hh), op, StepContext(t, seq))
-                 if record else _make(new))
+        op.forward(seq, t, p[t], w)
+        state = result(seq.output(t), (projections, state, weight_hh), op, StepContext(t, seq))
         nodes.append(state)
     return nodes
 
@@ -300,11 +324,17 @@ def hidden_states(states: list[Tensor]) -> Tensor:
             for t, s in enumerate(states)):
         array = seq.states[0, 1:].transpose(0, 2, 1)
     else:
-        array = np.stack([s._array[0] for s in states])
+        array = _hidden_states_forward(*(s.data for s in states))
     return result(array, tuple(states), HIDDEN_STATES, first.shape)
 
 
-def _hidden_states_grad(g, out, state_shape, *states):
+def _hidden_states_forward(*states: np.ndarray) -> np.ndarray:
+    """The h rows of the states stacked (T, N, H); `hidden_states` returns a view instead
+    when they already lie side by side."""
+    return np.stack([s[0] for s in states])
+
+
+def hidden_states_grad(g, out, state_shape, *states):
     if g.__class__ is Tensor:  # create_graph: differentiable, from the engine's own ops
         rows = [g[t].unsqueeze(0) for t in range(len(states))]
         if state_shape[0] == 1:
@@ -318,7 +348,8 @@ def _hidden_states_grad(g, out, state_shape, *states):
 
 HIDDEN_STATES = register(
     "hidden_states", "∂[h_1 … h_T]/∂state_t: the gradient's row t, in the state's h row",
-    engines=("Tensor",), grad=_hidden_states_grad, exact_grads=True)
+    engines=("Tensor",), forward=_hidden_states_forward, grad=hidden_states_grad,
+    exact_grads=True)
 
 
 def rnn_sequence(projections: Tensor, h0: Tensor, weight_hh: Tensor,

@@ -1,9 +1,10 @@
-"""Elementwise ops, shared by Value (floats) and Tensor (arrays).
+"""Elementwise ops, shared by Value (floats) and Tensor (arrays), and Value's n-ary sums.
 
 Each op: its forward, its local derivative (written with differentiable operations, so
 `create_graph` needs no second set of rules) and the derivative as text. Broadcasting is
 undone by the Tensor engine when a gradient reaches its input, so the rules here never
-mention shapes.
+mention shapes. The methods (`x + y`, `x.tanh()`, ...) are those of `ElementwiseMethods`,
+at the end, which Value and Tensor inherit.
 """
 
 from __future__ import annotations
@@ -11,37 +12,66 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from autograd import mathfn as m
+import autograd.mathfn as m
 from autograd.op import register
+
+
+def add_grad(g, out, ctx, a, b):
+    return (g, g)
+
 
 ADD = register(
     "add", "∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
     forward=operator.add,
-    grad=lambda g, out, ctx, a, b: (g, g),
+    grad=add_grad,
 )
+
+
+def sub_grad(g, out, ctx, a, b):
+    return (g, -g)
+
+
 SUB = register(
     "sub", "∂(a-b)/∂a = 1, ∂(a-b)/∂b = -1",
     forward=operator.sub,
-    grad=lambda g, out, ctx, a, b: (g, -g),
+    grad=sub_grad,
 )
+
+
+def mul_grad(g, out, ctx, a, b):
+    return (g * b, g * a)
+
+
 MUL = register(
     "mul", "∂(ab)/∂a = b, ∂(ab)/∂b = a",
     forward=operator.mul,
-    grad=lambda g, out, ctx, a, b: (g * b, g * a),
+    grad=mul_grad,
 )
+
+
+def div_grad(g, out, ctx, a, b):
+    return (g / b, -g * out / b)
+
+
 DIV = register(
     "div", "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b²",
     forward=operator.truediv,
-    grad=lambda g, out, ctx, a, b: (g / b, -g * out / b),
+    grad=div_grad,
 )
+
+
+def neg_grad(g, out, ctx, a):
+    return (-g,)
+
+
 NEG = register(
     "neg", "∂(-a)/∂a = -1",
     forward=operator.neg,
-    grad=lambda g, out, ctx, a: (-g,),
+    grad=neg_grad,
 )
 
 
-def _pow_grad(g, out, exponent, a, b=None):
+def pow_grad(g, out, exponent, a, b=None):
     if b is None:  # constant exponent, saved in ctx
         return (g * exponent * m.power(a, exponent - 1.0),)
     return (g * b * m.power(a, b - 1.0), g * out * m.log(a))
@@ -50,62 +80,125 @@ def _pow_grad(g, out, exponent, a, b=None):
 POW = register(
     "pow", "∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a (b constant or a node)",
     forward=m.power,
-    grad=_pow_grad,
+    grad=pow_grad,
 )
+
+
+def exp_grad(g, out, ctx, a):
+    return (g * out,)
+
+
 EXP = register(
     "exp", "∂eᵃ/∂a = eᵃ",
     forward=m.exp,
-    grad=lambda g, out, ctx, a: (g * out,),
+    grad=exp_grad,
 )
+
+
+def log_grad(g, out, ctx, a):
+    return (m.divide(g, a),)
+
+
 LOG = register(
     "log", "∂ln(a)/∂a = 1/a",
     forward=m.log,
-    grad=lambda g, out, ctx, a: (m.divide(g, a),),
+    grad=log_grad,
 )
+
+
+def sqrt_grad(g, out, ctx, a):
+    return (m.divide(g, 2.0 * out),)
+
+
 SQRT = register(
     "sqrt", "∂√a/∂a = 1/(2√a)",
     forward=m.sqrt,
-    grad=lambda g, out, ctx, a: (m.divide(g, 2.0 * out),),
+    grad=sqrt_grad,
 )
+
+
+def abs_grad(g, out, ctx, a):
+    return (g * m.sign(a),)
+
+
 ABS = register(
     "abs", "∂|a|/∂a = sign(a)",
     forward=abs,
-    grad=lambda g, out, ctx, a: (g * m.sign(a),),
+    grad=abs_grad,
 )
+
+
+def sin_grad(g, out, ctx, a):
+    return (g * m.cos(a),)
+
+
 SIN = register(
     "sin", "∂sin(a)/∂a = cos(a)",
     forward=m.sin,
-    grad=lambda g, out, ctx, a: (g * m.cos(a),),
+    grad=sin_grad,
 )
+
+
+def cos_grad(g, out, ctx, a):
+    return (-g * m.sin(a),)
+
+
 COS = register(
     "cos", "∂cos(a)/∂a = -sin(a)",
     forward=m.cos,
-    grad=lambda g, out, ctx, a: (-g * m.sin(a),),
+    grad=cos_grad,
 )
+
+
+def tanh_grad(g, out, ctx, a):
+    return (g * (1.0 - out * out),)
+
+
 TANH = register(
     "tanh", "∂tanh(a)/∂a = 1 - tanh²(a)",
     forward=m.tanh,
-    grad=lambda g, out, ctx, a: (g * (1.0 - out * out),),
+    grad=tanh_grad,
+    fusable=True,  # the derivative reads only the output (see autograd.op)
 )
+
+
+def sigmoid_grad(g, out, ctx, a):
+    return (g * out * (1.0 - out),)
+
+
 SIGMOID = register(
     "sigmoid", "∂σ(a)/∂a = σ(a)(1 - σ(a))",
     forward=m.sigmoid,
-    grad=lambda g, out, ctx, a: (g * out * (1.0 - out),),
+    grad=sigmoid_grad,
+    fusable=True,  # the derivative reads only the output (see autograd.op)
 )
+
+
+def relu_grad(g, out, ctx, a):
+    # out > 0 exactly where a > 0; a boolean mask keeps g's dtype
+    return (g * (out > 0),)
+
+
 RELU = register(
     "relu", "∂relu(a)/∂a = 1 if a > 0 else 0",
     forward=m.relu,
-    # out > 0 exactly where a > 0; a boolean mask keeps g's dtype
-    grad=lambda g, out, ctx, a: (g * (out > 0),),
+    grad=relu_grad,
+    fusable=True,  # the derivative reads only the output (see autograd.op)
 )
+
+
+def leaky_relu_grad(g, out, slope, a):
+    return (g * (m.step(a) * (1.0 - slope) + slope),)
+
+
 LEAKY_RELU = register(
     "leaky_relu", "∂/∂a = 1 if a > 0 else slope",
     forward=m.leaky_relu,
-    grad=lambda g, out, slope, a: (g * (m.step(a) * (1.0 - slope) + slope),),
+    grad=leaky_relu_grad,
 )
 
 
-def _elu_grad(g, out, alpha, a):
+def elu_grad(g, out, alpha, a):
     positive = m.step(a)
     # for a <= 0, d/da alpha(eᵃ - 1) = alpha·eᵃ = out + alpha
     return (g * (positive + (1.0 - positive) * (out + alpha)),)
@@ -114,12 +207,53 @@ def _elu_grad(g, out, alpha, a):
 ELU = register(
     "elu", "∂/∂a = 1 if a > 0 else α·eᵃ (= out + α)",
     forward=m.elu,
-    grad=_elu_grad,
+    grad=elu_grad,
 )
+
+
+def softplus_grad(g, out, ctx, a):
+    return (g * m.sigmoid(a),)
+
+
 SOFTPLUS = register(
     "softplus", "∂ln(1+eᵃ)/∂a = σ(a)",
     forward=m.softplus,
-    grad=lambda g, out, ctx, a: (g * m.sigmoid(a),),
+    grad=softplus_grad,
+)
+
+
+# -- Value only: a sum or dot product of many Values as one node (Value.sum, Value.dot) --
+def add_n_forward(*datas: float) -> float:
+    return sum(datas)
+
+
+def add_n_grad(g, out, ctx, *parents):
+    return (g,) * len(parents)
+
+
+ADD_N = register(
+    "add_n", "∂(Σᵢ aᵢ)/∂aᵢ = 1", engines=("Value",),
+    forward=add_n_forward,
+    grad=add_n_grad,
+)
+
+
+def dot_forward(*datas: float) -> float:
+    """Σ wᵢxᵢ, the weights first and the inputs second."""
+    half = len(datas) // 2
+    return sum(w * x for w, x in zip(datas[:half], datas[half:]))
+
+
+def dot_grad(g, out, ctx, *parents):
+    half = len(parents) // 2
+    ws, xs = parents[:half], parents[half:]
+    return tuple(g * x for x in xs) + tuple(g * w for w in ws)
+
+
+DOT = register(
+    "dot", "∂(Σᵢ wᵢxᵢ)/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ", engines=("Value",),
+    forward=dot_forward,
+    grad=dot_grad,
 )
 
 

@@ -1,0 +1,161 @@
+"""Pooling: `max_pool2d` and `avg_pool2d`, each with its adjoint for second derivatives.
+
+Pooling reads its windows through a strided view; max pooling remembers which element
+of each window won (the first one on a tie) and routes the gradient there alone, average
+pooling spreads it evenly. Each op has an adjoint twin (max_unpool2d, avg_unpool2d), so
+that create_graph=True gives differentiable gradients. Window sizes follow
+`autograd.ops.conv.geometry`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd.op import register
+from autograd.ops.conv import Geometry, ImageCtx, adjoint, geometry
+from autograd.tensor import Tensor, result
+
+
+def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry:
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        raise ValueError(f"{name}: input must be a Tensor of shape (N, C, H, W), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    return geometry(name, x.shape[2:], kernel_size, kernel_size if stride is None else stride)
+
+
+def _offsets(a: np.ndarray, geo: Geometry) -> list[np.ndarray]:
+    """For each of the kh·kw positions in a window, the view of `a` holding that element
+    of every window: (N, C, OH, OW) each. Loops run over these, never over pixels."""
+    (kh, kw), (sh, sw), (oh, ow) = geo.kernel, geo.stride, geo.out
+    return [a[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            for i in range(kh) for j in range(kw)]
+
+
+def _tiles(geo: Geometry) -> bool:
+    """Whether windows never overlap (stride >= kernel): each input is in one window at most."""
+    return all(s >= k for s, k in zip(geo.stride, geo.kernel))
+
+
+# -- max pooling ------------------------------------------------------------------------
+class MaxPoolCtx(NamedTuple):
+    geometry: Geometry
+    winner: np.ndarray  # (N, C, OH, OW): the position in its window of each maximum
+    image_shape: tuple[int, ...]  # the input's (N, C, H, W)
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max_pool2d"
+               ) -> Tensor:
+    """The max of each kh×kw window of x (N, C, H, W), windows `stride` apart (default:
+    the kernel, so windows tile the input). Rows or columns left over are dropped."""
+    geo = _pool_geometry(name, x, kernel_size, stride)
+    best, ctx = MAX_POOL.forward(x.data, geo)
+    return result(best, (x,), MAX_POOL, ctx)
+
+
+def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolCtx]:
+    views = _offsets(a, geo)
+    best = views[0].copy()
+    winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(views) - 1))
+    for k in range(1, len(views)):
+        wins = np.greater(views[k], best)  # strictly: a tie keeps the earlier element
+        np.maximum(best, views[k], out=best)
+        np.copyto(winner, k, where=wins)
+    if np.isnan(best).any():  # a NaN wins its window, as it does in np.argmax
+        flat = sliding_window_view(a, geo.kernel, axis=(2, 3))[
+            :, :, ::geo.stride[0], ::geo.stride[1]][:, :, :geo.out[0], :geo.out[1]]
+        winner = flat.reshape(best.shape + (-1,)).argmax(axis=-1)
+    return best, MaxPoolCtx(geo, winner, a.shape)
+
+
+def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
+    """Each window's gradient, sent to the element that won it (max pooling's adjoint)."""
+    geo, winner, shape = ctx
+    gx = np.zeros(shape, dtype=g.dtype)
+    # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements
+    direct = _tiles(geo) and np.isfinite(g).all()
+    for k, view in enumerate(_offsets(gx, geo)):
+        if direct:
+            np.multiply(g, winner == k, out=view)
+        else:
+            view += np.where(winner == k, g, 0)
+    return gx
+
+
+def max_pool_grad(g, out, ctx, x):
+    return adjoint(route_to_winners, g, ctx, MAX_UNPOOL)
+
+
+MAX_POOL = register(
+    "max_pool2d", "∂max(window)/∂xᵢ = 1 at the window's first maximum, else 0",
+    engines=("Tensor",), forward=max_pool_forward, grad=max_pool_grad)
+
+
+def read_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
+    """The adjoint of `route_to_winners`: read each window's gradient at its winner."""
+    geo, winner, _ = ctx
+    out = np.zeros(winner.shape, dtype=g.dtype)
+    for k, view in enumerate(_offsets(g, geo)):
+        out += np.where(winner == k, view, 0)
+    return out
+
+
+def max_unpool_grad(g, out, ctx, x):
+    return adjoint(read_winners, g, ctx, MAX_POOL)
+
+
+MAX_UNPOOL = register(
+    "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maximum",
+    engines=("Tensor",), forward=route_to_winners, grad=max_unpool_grad)
+
+
+# -- average pooling --------------------------------------------------------------------
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "avg_pool2d"
+               ) -> Tensor:
+    """The mean of each kh×kw window of x (N, C, H, W) (stride as in `max_pool2d`)."""
+    ctx = ImageCtx(_pool_geometry(name, x, kernel_size, stride), x.shape)
+    return result(AVG_POOL.forward(x.data, ctx), (x,), AVG_POOL, ctx)
+
+
+def average_windows(a: np.ndarray, ctx: ImageCtx) -> np.ndarray:
+    """The mean of each window of `a` (average pooling's forward)."""
+    views = _offsets(a, ctx.geometry)
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
+    return total * (1.0 / len(views))
+
+
+def share_over_windows(g: np.ndarray, ctx: ImageCtx) -> np.ndarray:
+    """The adjoint of `average_windows`: each window's gradient shared equally by its
+    elements."""
+    geo, shape = ctx
+    part = g * (1.0 / (geo.kernel[0] * geo.kernel[1]))
+    gx = np.zeros(shape, dtype=g.dtype)
+    tiles = _tiles(geo)
+    for view in _offsets(gx, geo):
+        if tiles:
+            view[...] = part
+        else:
+            view += part
+    return gx
+
+
+def avg_pool_grad(g, out, ctx, x):
+    return adjoint(share_over_windows, g, ctx, AVG_UNPOOL)
+
+
+AVG_POOL = register(
+    "avg_pool2d", "∂mean(window)/∂xᵢ = 1/(kh·kw) for each window holding xᵢ",
+    engines=("Tensor",), forward=average_windows, grad=avg_pool_grad)
+
+
+def avg_unpool_grad(g, out, ctx, x):
+    return adjoint(average_windows, g, ctx, AVG_POOL)
+
+
+AVG_UNPOOL = register(
+    "avg_unpool2d", "the adjoint of avg_pool2d: ∂/∂g = the mean of g over each window",
+    engines=("Tensor",), forward=share_over_windows, grad=avg_unpool_grad)
