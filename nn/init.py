@@ -14,8 +14,10 @@ the variance of the signal roughly constant from layer to layer:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -87,8 +89,30 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
 }
 
 
+# numbers `initialize` may still draw, inside `draw_at_most`; None: no limit
+_numbers_left: ContextVar[list[int] | None] = ContextVar("numbers_left", default=None)
+
+
+@contextlib.contextmanager
+def draw_at_most(numbers: int) -> Iterator[None]:
+    """Within the block, `initialize` refuses (ValueError) to draw more than `numbers` numbers
+    in all, before drawing them: `nn.load` builds no model larger than its file's arrays."""
+    token = _numbers_left.set([numbers])
+    try:
+        yield
+    finally:
+        _numbers_left.reset(token)
+
+
 def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     """Draw a float64 array of `shape` with the scheme called `name`."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)}")
+    left = _numbers_left.get()
+    if left is not None:
+        size = math.prod(shape)
+        if size > left[0]:
+            raise ValueError(f"a weight of shape {tuple(shape)} ({size:,} numbers) is more "
+                             f"than the {left[0]:,} numbers left to draw")
+        left[0] -= size
     return INITIALIZERS[name](tuple(shape), rng)

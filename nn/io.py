@@ -13,16 +13,31 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from autograd.files import atomic_write
+from nn.init import draw_at_most
 from nn.module import MODULE_TYPES, Module
 
 FORMAT = "chainrule-nn/1"
 _FORMAT_KEY = "__format__"
 _ARCH_KEY = "__architecture__"
+
+# Limits that refuse a hostile file before it costs memory: an architecture's JSON (a model's
+# is kilobytes), a compressed member's inflation (weights barely compress; np.savez stores
+# them uncompressed) and an error message's length.
+MAX_ARCHITECTURE_BYTES = 64 << 20
+MAX_INFLATION, SMALL_MEMBER = 100, 1 << 20
+MAX_MESSAGE = 300
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return f"{text[:MAX_MESSAGE]}... ({len(text):,} characters)"
 
 
 def architecture(model: Module) -> dict[str, Any]:
@@ -54,8 +69,14 @@ def build(arch: dict[str, Any]) -> Module:
         if not isinstance(node, dict) or not isinstance(node.get("type"), str):
             raise ValueError(f"architecture: expected a {{'type': ...}} node, got {node!r:.80}")
         if node["type"] not in MODULE_TYPES:
-            raise ValueError(f"architecture: unknown module type {node['type']!r}; known: "
+            raise ValueError(f"architecture: unknown module type {node['type']!r:.80}; known: "
                              f"{sorted(MODULE_TYPES)}")
+        if not isinstance(node.get("config", {}), dict):
+            raise ValueError(f"architecture: {node['type']}'s config is not a dict: "
+                             f"{node['config']!r:.80}")
+        if not isinstance(node.get("children", []), list):
+            raise ValueError(f"architecture: {node['type']}'s children are not a list: "
+                             f"{node['children']!r:.80}")
         order.append((node, parent))
         stack.extend((child, len(order) - 1) for child in reversed(node.get("children", [])))
     children: list[list[Module]] = [[] for _ in order]
@@ -65,9 +86,9 @@ def build(arch: dict[str, Any]) -> Module:
         cls = MODULE_TYPES[node["type"]]
         try:
             built = cls.from_config(node.get("config", {}), children[i][::-1])
-        except TypeError as error:
+        except (TypeError, ValueError, OverflowError, AttributeError, KeyError) as error:
             raise ValueError(f"architecture: cannot build {node['type']} from config "
-                             f"{node.get('config')}: {error}") from None
+                             f"{str(node.get('config')):.200}: {error}") from None
         if parent >= 0:
             children[parent].append(built)
     assert built is not None
@@ -95,7 +116,10 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     """Rebuild the model saved at `path`; or, given `model`, load the weights into it.
 
     Raises ValueError naming the file when it is not a chainrule model (corrupt, foreign,
-    pickled) or when its arrays do not fit the model (missing, extra or mis-shaped keys).
+    pickled), when its arrays do not fit the model (missing, extra or mis-shaped keys) or
+    hold NaN or infinite values, or when its sizes do not add up: a member that inflates
+    far beyond its size on disk, an architecture declaring more weights than the file
+    holds. These are checked before the memory they claim is allocated.
     """
     path = os.fspath(path)
     with open(path, "rb") as file:
@@ -103,23 +127,48 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
             raise ValueError(f"{path}: not a chainrule model file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            _check_member_sizes(archive.zip.infolist())
             arrays = {key: archive[key] for key in archive.files}
+    except ValueError as error:
+        raise ValueError(f"{path}: {_short(str(error))}") from None
     except Exception as error:  # a damaged zip or member: all mean "not our file"
         raise ValueError(f"{path}: not a readable chainrule model file "
-                         f"({type(error).__name__}: {error})") from None
+                         f"({type(error).__name__}: {_short(str(error))})") from None
     if _FORMAT_KEY not in arrays or _ARCH_KEY not in arrays:
         raise ValueError(f"{path}: not a chainrule model file (no {_FORMAT_KEY} entry)")
     try:
         file_format = _text(arrays.pop(_FORMAT_KEY))
         arch = json.loads(_text(arrays.pop(_ARCH_KEY)))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{path}: the architecture entry is corrupt ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: the architecture entry is nested too deeply to be a "
+                         "model") from None
+    except (UnicodeDecodeError, ValueError, TypeError) as error:
+        raise ValueError(f"{path}: the architecture entry is corrupt "
+                         f"({_short(str(error))})") from None
     if file_format != FORMAT:
-        raise ValueError(f"{path}: format {file_format!r} is not {FORMAT!r}")
+        raise ValueError(f"{path}: format {_short(repr(file_format))} is not {FORMAT!r}")
+    not_finite = [key for key, array in arrays.items()
+                  if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all()]
+    if not_finite:
+        raise ValueError(_short(f"{path}: arrays {not_finite} hold NaN or infinite values: "
+                                "not a usable model"))
     try:
         if model is None:
-            model = build(arch)
+            with draw_at_most(sum(array.size for array in arrays.values())):
+                model = build(arch)
         model.load_state_dict(arrays)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise ValueError(f"{path}: {_short(str(error))}") from None
     return model
+
+
+def _check_member_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse, from the zip's headers alone, a member that would inflate too far."""
+    for member in members:
+        name = member.filename.removesuffix(".npy")
+        if name == _ARCH_KEY and member.file_size > MAX_ARCHITECTURE_BYTES:
+            raise ValueError(f"its architecture entry claims {member.file_size:,} bytes, more "
+                             f"than any model's ({MAX_ARCHITECTURE_BYTES:,})")
+        if member.file_size > max(MAX_INFLATION * member.compress_size, SMALL_MEMBER):
+            raise ValueError(f"entry {name!r} would inflate from {member.compress_size:,} to "
+                             f"{member.file_size:,} bytes (a compression bomb?)")

@@ -2,8 +2,9 @@
 
 `load_mnist` looks for the four IDX files in `root`, then (unless `fallback=False`) in the
 folder named by the environment variable CHAINRULE_DATA, then in the user cache, and
-downloads them into `root` (or the cache) only if none of these holds them. `load_mnist_sample` needs no files at all:
-it reads 5,000 real MNIST digits shipped inside the package.
+downloads them into `root` (or the cache) only if none of these holds them.
+`load_mnist_sample` needs no files at all: it reads 5,000 real MNIST digits shipped inside
+the package.
 """
 
 from __future__ import annotations
