@@ -112,7 +112,10 @@ def atomic_folder(path: str | os.PathLike, replace: bool = False) -> Iterator[Pa
     """
     path = Path(path)
     _check_folder_target(path, replace)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # not a folder by that name: a file
+        raise NotADirectoryError(f"cannot create {path}: {path.parent} is a file") from None
     remove_stale_parts(path)
     stage = _part_path(path)
     stage.mkdir()

@@ -128,8 +128,9 @@ def enter_run_folder(stack: contextlib.ExitStack, out: Path, force: bool) -> Pat
         raise UsageError(f"--out {out}: {error}: give --force to replace the run there, or "
                          "another --out") from error
     except OSError as error:
-        raise UsageError(f"--out {out}: cannot write a run there "
-                         f"({error.strerror or error}: {error.filename or out})") from error
+        reason = (f"{error.strerror}: {error.filename}" if error.strerror and error.filename
+                  else str(error))
+        raise UsageError(f"--out {out}: cannot write a run there ({reason})") from error
 
 
 def keep_model(model: nn.Module, history: nn.History) -> str:

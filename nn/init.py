@@ -89,15 +89,16 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
 }
 
 
-# numbers `initialize` may still draw, inside `draw_at_most`; None: no limit
-_numbers_left: ContextVar[list[int] | None] = ContextVar("numbers_left", default=None)
+# inside `draw_at_most`: [numbers `initialize` may still draw, the limit, what it is]
+_numbers_left: ContextVar[list | None] = ContextVar("numbers_left", default=None)
 
 
 @contextlib.contextmanager
-def draw_at_most(numbers: int) -> Iterator[None]:
+def draw_at_most(numbers: int, what: str = "the limit") -> Iterator[None]:
     """Within the block, `initialize` refuses (ValueError) to draw more than `numbers` numbers
-    in all, before drawing them: `nn.load` builds no model larger than its file's arrays."""
-    token = _numbers_left.set([numbers])
+    in all, before drawing them: `nn.load` builds no model larger than its file's arrays.
+    `what` names the limit in the error."""
+    token = _numbers_left.set([numbers, numbers, what])
     try:
         yield
     finally:
@@ -112,7 +113,7 @@ def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     if left is not None:
         size = math.prod(shape)
         if size > left[0]:
-            raise ValueError(f"a weight of shape {tuple(shape)} ({size:,} numbers) is more "
-                             f"than the {left[0]:,} numbers left to draw")
+            raise ValueError(f"a weight of shape {tuple(shape)} ({size:,} numbers) would go "
+                             f"beyond {left[2]} ({left[1]:,} numbers in all)")
         left[0] -= size
     return INITIALIZERS[name](tuple(shape), rng)

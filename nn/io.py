@@ -154,7 +154,8 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
                                 "not a usable model"))
     try:
         if model is None:
-            with draw_at_most(sum(array.size for array in arrays.values())):
+            with draw_at_most(sum(array.size for array in arrays.values()),
+                              "what the file's arrays hold"):
                 model = build(arch)
         model.load_state_dict(arrays)
     except ValueError as error:

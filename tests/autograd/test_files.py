@@ -89,6 +89,9 @@ def test_atomic_folder_takes_an_empty_folder_and_refuses_a_file(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError, match="file"), atomic_folder(tmp_path / "file"):
         pass
+    with pytest.raises(NotADirectoryError, match="is a file"), \
+            atomic_folder(tmp_path / "file" / "run"):
+        pass
 
 
 def test_atomic_folder_removes_a_crashed_runs_stage(tmp_path):

@@ -41,7 +41,10 @@ def refused(argv, capsys, code=2):
 def test_out_below_a_file_is_refused_before_training(tmp_path, capsys, no_training):
     (tmp_path / "afile").write_text("x")
     err = refused(["train", *TINY, "--out", str(tmp_path / "afile" / "run")], capsys)
-    assert f"--out {tmp_path / 'afile' / 'run'}" in err
+    assert f"--out {tmp_path / 'afile' / 'run'}: cannot write a run there" in err
+    assert "is a file" in err and "--force" not in err
+    err = refused(["train", *TINY, "--out", str(tmp_path / "afile" / "deeper" / "run")], capsys)
+    assert "Not a directory" in err
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
