@@ -31,6 +31,17 @@ try:
 except ImportError:  # the progress bar is optional
     tqdm = None
 
+
+def _progress_bar(loader: DataLoader, description: str) -> Any:
+    """A tqdm bar over `loader` that a Ctrl-C landing in its constructor leaves quiet."""
+    class ProgressBar(tqdm):
+        def __del__(self) -> None:
+            # tqdm's own __del__ prints a traceback for a bar whose __init__ was interrupted
+            if hasattr(self, "pos"):
+                super().__del__()
+
+    return ProgressBar(loader, desc=description, leave=False)
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -171,7 +182,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
             start = time.perf_counter()
             model.train()
             total, score, count = 0.0, 0.0, 0
-            bar = (tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+            bar = (_progress_bar(train_loader, f"epoch {epoch + 1}/{epochs}")
                    if progress and tqdm is not None else None)
             try:
                 for b, (xb, yb) in enumerate(bar if bar is not None else train_loader):
