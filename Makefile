@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 .PHONY: demo test lint bench
 
 # the MNIST main job: full MNIST from $$CHAINRULE_DATA, the user cache or a download, else
-# the 5,000-digit sample shipped with chainrule
+# the 5,000-digit sample shipped with chainrule; --force: a new demo replaces the last one
 demo: $(VENV)/.installed
-	$(VENV)/bin/chainrule train --out runs/demo
+	$(VENV)/bin/chainrule train --out runs/demo --force
 	@echo "report: $(abspath runs/demo/report.md)"
 
 test: $(VENV)/.installed

@@ -20,22 +20,30 @@ shipped with chainrule.
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from autograd.allocator import keep_freed_memory
 from chainrule.evaluate import evaluate
 from chainrule.export import add_parser as add_export_parser
 from chainrule.export import export
-from chainrule.mnist import DIGITS, PIXELS, UsageError
+from chainrule.mnist import DIGITS, PIXELS, SIDE, DataError, UsageError
 from chainrule.predict import predict
 from chainrule.trace import add_parser as add_trace_parser
 from chainrule.train import train
 from nn.activations import ACTIVATIONS
 from nn.init import INITIALIZERS
+
+# an MLP this large (float32 weights, as many again for gradients and twice for Adam) would
+# need more memory than a machine that trains on MNIST has; refused before allocating it
+MAX_PARAMETERS = 500_000_000  # 2 GB of float32 weights
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 # -- argument types --------------------------------------------------------------------------
@@ -49,7 +57,19 @@ def _arch(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"{text!r}: an MNIST network starts with {PIXELS} inputs (28x28 pixels) and ends "
             f"with {DIGITS} outputs (one per digit)")
+    parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
+    if parameters > MAX_PARAMETERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} makes {parameters:,} parameters: more than {MAX_PARAMETERS:,} "
+            f"({MAX_PARAMETERS * 4 / 1e9:g} GB of float32 weights) cannot be trained here")
     return sizes
+
+
+def _run_folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name would mean the current folder; "
+                                         "name the run's own folder, like runs/mnist")
+    return Path(text)
 
 
 def _number(kind: type, low: float, low_ok: bool, high: float | None = None) -> Any:
@@ -59,6 +79,8 @@ def _number(kind: type, low: float, low_ok: bool, high: float | None = None) -> 
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a{'n' * (kind is int)} "
                                              f"{kind.__name__}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not (value >= low if low_ok else value > low) or (high is not None and value >= high):
             bounds = f"{'>=' if low_ok else '>'} {low:g}" + (f" and < {high:g}" if high else "")
             raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
@@ -68,7 +90,7 @@ def _number(kind: type, low: float, low_ok: bool, high: float | None = None) -> 
 
 positive_int, positive_float = _number(int, 1, True), _number(float, 0, False)
 non_negative_float, fraction = _number(float, 0, True), _number(float, 0, True, 1)
-non_negative_int = _number(int, 0, True)
+non_negative_int, shift = _number(int, 0, True), _number(int, 0, True, SIDE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,9 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "after every epoch); default: cosine for mlp, step for lenet5")
     train.add_argument("--lr-decay", type=positive_float, default=0.3,
                        help="the step schedule's factor per epoch (default 0.3)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, default=Path("runs/mnist"), metavar="DIR")
-    train.add_argument("--shift", type=non_negative_int, default=None, metavar="PIXELS",
+    train.add_argument("--seed", type=non_negative_int, default=0)
+    train.add_argument("--out", type=_run_folder, default=Path("runs/mnist"), metavar="DIR",
+                       help="the run's folder: written whole once training ends, and "
+                       "refused if it holds files already (see --force)")
+    train.add_argument("--force", action="store_true",
+                       help="replace the run already in --out (once the new one is complete)")
+    train.add_argument("--shift", type=shift, default=None, metavar="PIXELS",
                        help="augment the training digits by moving each one by up to this "
                             "many pixels, a new draw every batch (default: 1 for mlp, 0 for "
                             "lenet5; 0 turns it off)")
@@ -135,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sub in (train, evaluate):
         sub.add_argument("--data", type=Path, default=None, metavar="DIR",
-                         help="folder with the four MNIST files (else $CHAINRULE_DATA, the "
-                         "user cache, a download, or the shipped sample)")
+                         help="folder with the four MNIST files, searched alone (without "
+                         "it: $CHAINRULE_DATA, the user cache, a download, or the shipped "
+                         "sample)")
         sub.add_argument("--sample", action="store_true",
                          help="use the 5,000-digit sample shipped with chainrule")
         sub.add_argument("--no-download", dest="download", action="store_false",
@@ -144,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (train, evaluate, predict):
         sub.add_argument("--threads", type=positive_int, default=None, metavar="N",
                          help="limit BLAS threads to N (needs threadpoolctl)")
+        sub.add_argument("--debug", action="store_true",
+                         help="on an error, show Python's traceback instead of one line")
     add_export_parser(commands)
     add_trace_parser(commands)
     return parser
@@ -166,31 +195,64 @@ def thread_limit(threads: int | None) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM (a scheduler's, `timeout`'s, `docker stop`'s) stops the
+    command as Ctrl-C does: training ends cleanly, keeping its best weights."""
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+
+    def interrupt(signum: int, frame: Any) -> NoReturn:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command `argv` (default: the process's arguments); return its exit code.
 
-    Bad arguments exit through argparse: SystemExit with code 2 and a message on stderr.
+    Every error is one line on stderr, with SystemExit: code 2 for a usage error (bad
+    arguments, as argparse does), 1 for bad data (a file that is not what it should be)
+    or anything unforeseen. `--debug` shows Python's traceback instead. Ctrl-C or SIGTERM
+    outside training gives code 130.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "trace":  # no data, no threads: it only writes a page
         return args.handler(args)
-    if args.command == "export":
-        try:
-            return export(args)
-        except UsageError as error:
-            parser.exit(2, f"{parser.prog} export: error: {error}\n")
     if args.command in ("train", "evaluate"):
         # a training or evaluation loop frees and reallocates the same arrays every batch
         keep_freed_memory()
+    prefix = f"{parser.prog} {args.command}: error:"
     try:
-        with thread_limit(args.threads):
+        with sigterm_as_ctrl_c(), thread_limit(args.threads):
             if args.command == "train":
                 return train(args, argv)
             if args.command == "evaluate":
                 return evaluate(args)
+            if args.command == "export":
+                return export(args)
             return predict(args)
     except UsageError as error:  # argparse's own format and exit code
-        parser.exit(2, f"{parser.prog} {args.command}: error: {error}\n")
+        if args.debug:
+            raise
+        parser.exit(2, f"{prefix} {error}\n")
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        parser.exit(INTERRUPTED, f"{parser.prog} {args.command}: interrupted\n")
+    except Exception as error:
+        if args.debug:
+            raise
+        if isinstance(error, DataError):
+            parser.exit(1, f"{prefix} {error}\n")
+        what = ("out of memory" if isinstance(error, MemoryError) else
+                f"{type(error).__name__}: {error}".splitlines()[0][:300])
+        parser.exit(1, f"{prefix} {what} (run with --debug for the traceback)\n")
     return 2  # not reached: exit() raises SystemExit

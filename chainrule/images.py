@@ -6,20 +6,26 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.mnist import SIDE, UsageError
+from chainrule.mnist import SIDE, DataError, UsageError
 from chainrule.report import INSTALL_HINT
 
 BLANK_CONTRAST = 0.1  # an image whose pixels span less than this has no digit to read
 
 
+# greys deeper than 8 bits: 16- and 32-bit integers, 32-bit floats (of any range)
+DEEP_GREYS = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
 def read_image(path: Path) -> np.ndarray:
     """A 28x28 float32 image in [0, 1], white digit on black (see `predict`'s help).
 
-    Raises UsageError naming the file when it is missing, a folder, unreadable or blank,
-    and saying how to install Pillow when it is missing.
+    The EXIF orientation (a phone photo's) is applied. 8-bit greys are divided by 255;
+    deeper or float greys are scaled from their darkest pixel (0) to their brightest (1).
+    Raises UsageError naming the file when it is missing or a folder, or saying how to
+    install Pillow when it is missing; DataError when it is unreadable or blank.
     """
     try:
-        from PIL import Image
+        from PIL import Image, ImageOps
     except ImportError:
         raise UsageError("predict needs Pillow to read images: pip install pillow "
                          f"(or {INSTALL_HINT})") from None
@@ -29,22 +35,33 @@ def read_image(path: Path) -> np.ndarray:
         raise UsageError(f"image file {str(path)!r} does not exist")
     try:
         with Image.open(path) as image:
-            image.load()
-            if "A" in image.getbands() or "transparency" in image.info:
-                rgba = image.convert("RGBA")
-                image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-            grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
+            image = ImageOps.exif_transpose(image)
+            if image.mode in DEEP_GREYS:
+                grey = scaled_to_its_range(np.asarray(image, dtype=np.float64), path)
+            else:
+                if "A" in image.getbands() or "transparency" in image.info:
+                    rgba = image.convert("RGBA")
+                    image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+                grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise UsageError(f"cannot read image {str(path)!r}: {error}") from None
+        raise DataError(f"cannot read image {str(path)!r}: {error}") from None
     if np.ptp(grey) < BLANK_CONTRAST:
-        raise UsageError(f"image {str(path)!r} is blank (every pixel is about "
-                         f"{float(grey.mean()):.2f} on a 0-1 scale): there is no digit to read")
+        raise DataError(f"image {str(path)!r} is blank (every pixel is about "
+                        f"{float(grey.mean()):.2f} on a 0-1 scale): there is no digit to read")
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if border.mean() > 0.5:  # dark ink on light paper: MNIST is light ink on black
         grey = 1.0 - grey
     if grey.shape == (SIDE, SIDE):
         return grey
     return centred_like_mnist(grey)
+
+
+def scaled_to_its_range(pixels: np.ndarray, path: Path) -> np.ndarray:
+    """float32 greys in [0, 1]: the darkest pixel 0, the brightest 1 (all 0 if all equal)."""
+    if not np.isfinite(pixels).all():
+        raise DataError(f"image {str(path)!r} has pixels that are NaN or infinite")
+    span = np.ptp(pixels)
+    return ((pixels - pixels.min()) / (span if span > 0 else 1.0)).astype(np.float32)
 
 
 def centred_like_mnist(grey: np.ndarray) -> np.ndarray:

@@ -7,8 +7,10 @@ command's help (`chainrule.cli`) describes them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,20 @@ import numpy as np
 
 import nn
 from autograd import Tensor, softmax
-from autograd.files import atomic_write_text
+from autograd.files import atomic_folder, atomic_write_text
 from chainrule import report
-from chainrule.mnist import DIGITS, PIXELS, SIDE, UsageError, inputs, load_data, logits
+from chainrule.mnist import (
+    DIGITS,
+    PIXELS,
+    SIDE,
+    DataError,
+    UsageError,
+    inputs,
+    load_data,
+    logits,
+)
 from nn.activations import ACTIVATIONS
+from nn.datasets import Dataset
 
 DEFAULT_ARCH = [PIXELS, 16, 16, DIGITS]
 
@@ -77,25 +89,89 @@ def fill_defaults(args: argparse.Namespace) -> None:
                          "running averages)")
 
 
+class NothingToSave(Exception):
+    """Training stopped before an epoch was validated: there is no model worth saving."""
+
+
 def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run `chainrule train`; the exit code (130 when interrupted before an epoch ended)."""
+    """Run `chainrule train`; the exit code (130 when interrupted before an epoch ended).
+
+    The run is written into a hidden folder beside `--out` that takes its name only once
+    complete; `--out` is checked before the data is loaded. If writing fails after
+    training, the model is kept in a temporary folder named in the error (DataError).
+    """
     fill_defaults(args)
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    model = history = None
+    try:
+        with contextlib.ExitStack() as stack:
+            stage = enter_run_folder(stack, out, args.force)
+            model, history, data, x_test, y_test = fit_model(args)
+            write_run(stage, args, argv, model, history, data, x_test, y_test)
+    except NothingToSave:
+        print("interrupted before the first epoch was validated: nothing saved")
+        return 130
+    except OSError as error:
+        if model is None or not history:
+            raise
+        raise DataError(f"cannot write the run to {out} ({error.strerror or error}); "
+                        f"{keep_model(model, history)}") from error
+    print(f"model, history and report written to {out}/ (open {out / 'report.md'})")
+    return 0
+
+
+def enter_run_folder(stack: contextlib.ExitStack, out: Path, force: bool) -> Path:
+    """The folder to write the run into (`atomic_folder`), or a UsageError saying why not."""
+    try:
+        return stack.enter_context(atomic_folder(out, replace=force))
+    except FileExistsError as error:
+        raise UsageError(f"--out {out}: {error}: give --force to replace the run there, or "
+                         "another --out") from error
+    except OSError as error:
+        reason = (f"{error.strerror}: {error.filename}" if error.strerror and error.filename
+                  else str(error))
+        raise UsageError(f"--out {out}: cannot write a run there ({reason})") from error
+
+
+def keep_model(model: nn.Module, history: nn.History) -> str:
+    """Save the model and history to a new temporary folder; say where (or that it failed)."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="chainrule-run-"))
+        nn.save(model, folder / "model.npz")
+        history.to_json(folder / "history.json")
+    except OSError as error:
+        return f"keeping the trained model in a temporary folder failed too ({error})"
+    return f"the trained model is kept in {folder / 'model.npz'}"
+
+
+def fit_model(args: argparse.Namespace) -> tuple[nn.Module, nn.History, Dataset,
+                                                 np.ndarray, np.ndarray]:
+    """Load the data, build the model and train it: (model, history, data, x_test, y_test).
+
+    Raises NothingToSave when interrupted before the first epoch was validated.
+    """
     data = load_data(args, "training on")
+    for split, images in (("training", data.train_images), ("test", data.test_images)):
+        if len(images) == 0:
+            raise DataError(f"{data.source}: no {split} digits")
     shape = (1, SIDE, SIDE) if args.model == "lenet5" else (PIXELS,)
     x, y = inputs(data.train_images, shape), data.train_labels.astype(np.int64)
     if args.limit is not None:
         x, y = x[:args.limit], y[:args.limit]
     x_test, y_test = inputs(data.test_images, shape), data.test_labels.astype(np.int64)
+    # who to blame when there are too few digits to train on: --limit, else the data
+    blame = UsageError if args.limit is not None else DataError
+    source = f"--limit {args.limit}" if args.limit is not None else data.source
     val_loader = None
     if args.val_fraction > 0:
         try:
             x, x_val, y, y_val = nn.train_val_split(x, y, args.val_fraction, seed=args.seed)
         except ValueError as error:
-            raise UsageError(f"--val-fraction: {error}") from None
+            raise blame(f"{source}: too few training digits to hold out "
+                        f"--val-fraction {args.val_fraction:g} ({error})") from None
         val_loader = nn.DataLoader(x_val, y_val, batch_size=1000)
+    if len(x) < 2:
+        raise blame(f"{source}: too few training digits ({len(x)}; training needs at least 2)")
     model = build_model(args, x)
     params = model.parameters()
     optimizer = (nn.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
@@ -113,9 +189,18 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
                      val_loader, epochs=args.epochs, scheduler=scheduler,
                      patience=args.patience)
     if len(history) == 0:
-        print("interrupted before the first epoch ended: nothing saved")
-        return 130
-    out.mkdir(parents=True, exist_ok=True)
+        raise NothingToSave
+    final = [loss for loss in (history.train_loss[-1], history.val_loss[-1]) if loss is not None]
+    if not np.isfinite(final).all():
+        print(f"warning: training ended with a non-finite loss ({final[0]:g}): the model's "
+              "numbers have overflowed and it is unusable; try a smaller --lr")
+    return model, history, data, x_test, y_test
+
+
+def write_run(out: Path, args: argparse.Namespace, argv: Sequence[str], model: nn.Module,
+              history: nn.History, data: Dataset, x_test: np.ndarray, y_test: np.ndarray
+              ) -> None:
+    """Test the model; write it, its history, metrics, pictures and report into `out`."""
     nn.save(model, out / "model.npz")
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
@@ -147,8 +232,6 @@ def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     atomic_write_text(out / "report.md", report.markdown(
         settings, data.source, history, test_loss, test_accuracy, confusion, repr(model),
         pictures, notes))
-    print(f"model, history and report written to {out}/ (open {out / 'report.md'})")
-    return 0
 
 
 def describe_settings(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:

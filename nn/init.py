@@ -17,8 +17,10 @@ where weights and biases alike are drawn from N(0, 1) — with `bias_init="norma
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -90,10 +92,33 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
 }
 
 
+# inside `draw_at_most`: [numbers `initialize` may still draw, the limit, what it is]
+_numbers_left: ContextVar[list | None] = ContextVar("numbers_left", default=None)
+
+
+@contextlib.contextmanager
+def draw_at_most(numbers: int, what: str = "the limit") -> Iterator[None]:
+    """Within the block, `initialize` refuses (ValueError) to draw more than `numbers` numbers
+    in all, before drawing them: `nn.load` builds no model larger than its file's arrays.
+    `what` names the limit in the error."""
+    token = _numbers_left.set([numbers, numbers, what])
+    try:
+        yield
+    finally:
+        _numbers_left.reset(token)
+
+
 def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     """Draw a float64 array of `shape` with the scheme called `name`."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)}")
+    left = _numbers_left.get()
+    if left is not None:
+        size = math.prod(shape)
+        if size > left[0]:
+            raise ValueError(f"a weight of shape {tuple(shape)} ({size:,} numbers) would go "
+                             f"beyond {left[2]} ({left[1]:,} numbers in all)")
+        left[0] -= size
     return INITIALIZERS[name](tuple(shape), rng)
 
 

@@ -16,17 +16,32 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from autograd.files import atomic_write
+from nn.init import draw_at_most
 from nn.module import MODULE_TYPES, Module
 from nn.safetensors_io import read_safetensors, write_safetensors
 
 FORMAT = "chainrule-nn/1"
 _FORMAT_KEY = "__format__"
 _ARCH_KEY = "__architecture__"
+
+# Limits that refuse a hostile file before it costs memory: an architecture's JSON (a model's
+# is kilobytes), a compressed member's inflation (weights barely compress; np.savez stores
+# them uncompressed) and an error message's length.
+MAX_ARCHITECTURE_BYTES = 64 << 20
+MAX_INFLATION, SMALL_MEMBER = 100, 1 << 20
+MAX_MESSAGE = 300
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return f"{text[:MAX_MESSAGE]}... ({len(text):,} characters)"
 
 
 def architecture(model: Module) -> dict[str, Any]:
@@ -58,8 +73,14 @@ def build(arch: dict[str, Any]) -> Module:
         if not isinstance(node, dict) or not isinstance(node.get("type"), str):
             raise ValueError(f"architecture: expected a {{'type': ...}} node, got {node!r:.80}")
         if node["type"] not in MODULE_TYPES:
-            raise ValueError(f"architecture: unknown module type {node['type']!r}; known: "
+            raise ValueError(f"architecture: unknown module type {node['type']!r:.80}; known: "
                              f"{sorted(MODULE_TYPES)}")
+        if not isinstance(node.get("config", {}), dict):
+            raise ValueError(f"architecture: {node['type']}'s config is not a dict: "
+                             f"{node['config']!r:.80}")
+        if not isinstance(node.get("children", []), list):
+            raise ValueError(f"architecture: {node['type']}'s children are not a list: "
+                             f"{node['children']!r:.80}")
         order.append((node, parent))
         stack.extend((child, len(order) - 1) for child in reversed(node.get("children", [])))
     children: list[list[Module]] = [[] for _ in order]
@@ -69,9 +90,9 @@ def build(arch: dict[str, Any]) -> Module:
         cls = MODULE_TYPES[node["type"]]
         try:
             built = cls.from_config(node.get("config", {}), children[i][::-1])
-        except TypeError as error:
+        except (TypeError, ValueError, OverflowError, AttributeError, KeyError) as error:
             raise ValueError(f"architecture: cannot build {node['type']} from config "
-                             f"{node.get('config')}: {error}") from None
+                             f"{str(node.get('config')):.200}: {error}") from None
         if parent >= 0:
             children[parent].append(built)
     assert built is not None
@@ -107,16 +128,20 @@ def _text(array: np.ndarray) -> str:
 
 
 def _read_npz(path: str) -> tuple[dict[str, np.ndarray], str, str]:
-    """The arrays, the format and the architecture's JSON of a chainrule .npz file."""
+    """The arrays, the format and the architecture's JSON of a chainrule .npz file; the
+    zip's headers are checked before anything is inflated."""
     with open(path, "rb") as file:
         if file.read(4) != b"PK\x03\x04":  # numpy would guess at other formats
             raise ValueError(f"{path}: not a chainrule model file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            _check_member_sizes(archive.zip.infolist())
             arrays = {key: archive[key] for key in archive.files}
+    except ValueError as error:
+        raise ValueError(f"{path}: {_short(str(error))}") from None
     except Exception as error:  # a damaged zip or member: all mean "not our file"
         raise ValueError(f"{path}: not a readable chainrule model file "
-                         f"({type(error).__name__}: {error})") from None
+                         f"({type(error).__name__}: {_short(str(error))})") from None
     if _FORMAT_KEY not in arrays or _ARCH_KEY not in arrays:
         raise ValueError(f"{path}: not a chainrule model file (no {_FORMAT_KEY} entry)")
     try:
@@ -133,7 +158,10 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     library load too, with PyTorch's key names: see `nn.torch_keys`).
 
     Raises ValueError naming the file when it is not a chainrule model (corrupt, foreign,
-    pickled) or when its arrays do not fit the model (missing, extra or mis-shaped keys).
+    pickled), when its arrays do not fit the model (missing, extra or mis-shaped keys) or
+    hold NaN or infinite values, or when its sizes do not add up: a member that inflates
+    far beyond its size on disk, an architecture declaring more weights than the file
+    holds. These are checked before the memory they claim is allocated.
     """
     path = os.fspath(path)
     if _is_safetensors(path):
@@ -145,18 +173,41 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     else:
         arrays, file_format, text = _read_npz(path)
     if file_format != FORMAT:
-        raise ValueError(f"{path}: format {file_format!r} is not {FORMAT!r}")
+        raise ValueError(f"{path}: format {_short(repr(file_format))} is not {FORMAT!r}")
     try:
         arch = None if text is None else json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path}: the architecture entry is nested too deeply to be a "
+                         "model") from None
     except ValueError as error:
-        raise ValueError(f"{path}: the architecture entry is corrupt ({error})") from None
+        raise ValueError(f"{path}: the architecture entry is corrupt "
+                         f"({_short(str(error))})") from None
+    not_finite = [key for key, array in arrays.items()
+                  if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all()]
+    if not_finite:
+        raise ValueError(_short(f"{path}: arrays {not_finite} hold NaN or infinite values: "
+                                "not a usable model"))
     try:
         if model is None:
-            model = build(arch)
+            with draw_at_most(sum(array.size for array in arrays.values()),
+                              "what the file's arrays hold"):
+                model = build(arch)
             # files written before buffers existed hold them only in the architecture,
             # from which build() just set them
             arrays = {**dict(model.named_buffers()), **arrays}
         model.load_state_dict(arrays)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise ValueError(f"{path}: {_short(str(error))}") from None
     return model
+
+
+def _check_member_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse, from the zip's headers alone, a member that would inflate too far."""
+    for member in members:
+        name = member.filename.removesuffix(".npy")
+        if name == _ARCH_KEY and member.file_size > MAX_ARCHITECTURE_BYTES:
+            raise ValueError(f"its architecture entry claims {member.file_size:,} bytes, more "
+                             f"than any model's ({MAX_ARCHITECTURE_BYTES:,})")
+        if member.file_size > max(MAX_INFLATION * member.compress_size, SMALL_MEMBER):
+            raise ValueError(f"entry {name!r} would inflate from {member.compress_size:,} to "
+                             f"{member.file_size:,} bytes (a compression bomb?)")

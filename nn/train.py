@@ -31,6 +31,17 @@ try:
 except ImportError:  # the progress bar is optional
     tqdm = None
 
+
+def _progress_bar(loader: DataLoader, description: str) -> Any:
+    """A tqdm bar over `loader` that a Ctrl-C landing in its constructor leaves quiet."""
+    class ProgressBar(tqdm):
+        def __del__(self) -> None:
+            # tqdm's own __del__ prints a traceback for a bar whose __init__ was interrupted
+            if hasattr(self, "pos"):
+                super().__del__()
+
+    return ProgressBar(loader, desc=description, leave=False)
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -77,6 +88,20 @@ class History:
 
     def __len__(self) -> int:
         return len(self.train_loss)
+
+    def append_epoch(self, train_loss: float, train_accuracy: float | None,
+                     val_loss: float | None, val_accuracy: float | None, epoch_time: float,
+                     lr: float) -> None:
+        """Record one epoch: one value in each column."""
+        for column, value in zip(self._COLUMNS, (train_loss, train_accuracy, val_loss,
+                                                 val_accuracy, epoch_time, lr)):
+            getattr(self, column).append(value)
+
+    def drop_unfinished_epoch(self) -> None:
+        """Cut every column to the epochs recorded whole (an interrupt may land mid-row)."""
+        whole = min(len(getattr(self, column)) for column in self._COLUMNS)
+        for column in self._COLUMNS:
+            del getattr(self, column)[whole:]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,16 +171,23 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     so that each step reuses the memory the last one freed; CHAINRULE_KEEP_MALLOC=1 in the
     environment leaves it alone.
     """
+    for name, loader in (("training", train_loader), ("validation", val_loader)):
+        if isinstance(loader, DataLoader) and loader.y is None:
+            raise ValueError(f"fit: the {name} loader gives inputs without targets; "
+                             "give it both: DataLoader(x, y)")
     keep_freed_memory()
     history = History()
     dtype = model_dtype(model)
-    best, best_state, waited = np.inf, None, 0
+    # (monitored loss, epoch, weights), replaced whole by one assignment so that Ctrl-C,
+    # wherever it lands, never leaves the weights of one epoch with the number of another
+    best: tuple[float, int, dict[str, np.ndarray]] | None = None
+    waited = 0
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
             model.train()
             total, score, count = 0.0, 0.0, 0
-            bar = (tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+            bar = (_progress_bar(train_loader, f"epoch {epoch + 1}/{epochs}")
                    if progress and tqdm is not None else None)
             try:
                 for b, (xb, yb) in enumerate(bar if bar is not None else train_loader):
@@ -178,25 +210,21 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
                     bar.close()
             if count == 0:
                 raise ValueError("fit: the training loader gave no batches")
-            history.train_loss.append(total / count)
-            history.train_accuracy.append(score / count if metric is not None else None)
             val_loss, val_acc = (evaluate(model, loss_fn, val_loader, metric)
                                  if val_loader is not None else (None, None))
-            history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_acc)
-            history.lr.append(optimizer.lr)
-            if scheduler is not None:
-                scheduler.step()
-            history.epoch_time.append(time.perf_counter() - start)
-            if progress:
-                _report(history, epoch, epochs)
-
+            # the epoch is recorded only once validated: a row of every column at once
+            history.append_epoch(total / count, score / count if metric is not None else None,
+                                 val_loss, val_acc, time.perf_counter() - start, optimizer.lr)
             monitored = val_loss if val_loss is not None else history.train_loss[-1]
-            if monitored < best - min_delta:
-                best, best_state, waited = monitored, model.state_dict(), 0
+            if monitored < (best[0] if best is not None else np.inf) - min_delta:
+                best, waited = (monitored, epoch, model.state_dict()), 0
                 history.best_epoch = epoch
             else:
                 waited += 1
+            if scheduler is not None:
+                scheduler.step()
+            if progress:
+                _report(history, epoch, epochs)
             if on_epoch is not None:
                 on_epoch(epoch, history)
             if patience is not None and waited >= patience:
@@ -204,11 +232,13 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+        history.drop_unfinished_epoch()
         if progress:
             print("training interrupted; keeping the best weights so far")
     finally:
-        if restore_best and best_state is not None:
-            model.load_state_dict(best_state)
+        history.best_epoch = best[1] if best is not None else None
+        if restore_best and best is not None:
+            model.load_state_dict(best[2])
     return history
 
 

@@ -114,7 +114,7 @@ BROKEN = [
                                              r"header \(10x28x28 uint8\), found 1000 \(file "
                                              r"truncated\?\)"),
     (header(0x0C, 2, 2) + bytes(15), r"expected 16 bytes .* found 15"),
-    (header(0x08, 2, 2) + bytes(5), r"1 bytes beyond the 4 bytes of data .*wrong dimensions"),
+    (header(0x08, 2, 2) + bytes(5), r"more bytes than the 4 bytes of data .*wrong dimensions"),
 ]
 
 

@@ -59,3 +59,13 @@ def test_shared_generator_gives_distinct_layers():
     model = nn.mlp(4, [4, 4], seed=0)
     assert not np.array_equal(model[0].weight.data, model[2].weight.data)
     np.testing.assert_array_equal(model[2].weight.data, nn.mlp(4, [4, 4], seed=0)[2].weight.data)
+
+
+def test_draw_at_most_refuses_before_drawing_and_ends_with_its_block():
+    rng = np.random.default_rng(0)
+    with init.draw_at_most(10, "the test's budget"):
+        assert init.initialize("normal", (2, 3), rng).shape == (2, 3)
+        with pytest.raises(ValueError, match=r"shape \(2, 3\) \(6 numbers\) would go beyond "
+                                             r"the test's budget \(10 numbers in all\)"):
+            init.initialize("normal", (2, 3), rng)
+    assert init.initialize("normal", (2, 3), rng).shape == (2, 3)

@@ -101,10 +101,9 @@ def _parse(stream: BinaryIO, name: str) -> np.ndarray:
         raise DatasetError(f"{name}: expected {expected} bytes of data after the "
                            f"{header_size}-byte header ({what}), found {len(data)} "
                            "(file truncated?)")
-    extra = len(stream.read())
-    if extra:
-        raise DatasetError(f"{name}: {extra} bytes beyond the {expected} bytes of data that "
-                           f"the header's dimensions ({what}) call for (wrong dimensions?)")
+    if stream.read(1):  # one byte tells; counting them all could inflate gigabytes
+        raise DatasetError(f"{name}: more bytes than the {expected} bytes of data that the "
+                           f"header's dimensions ({what}) call for (wrong dimensions?)")
     array = np.frombuffer(data, dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("=")) if dtype.itemsize > 1 else array
 

@@ -1,9 +1,10 @@
 """MNIST and datasets laid out like it (Fashion-MNIST, KMNIST): find, download, load.
 
-`load_mnist` looks for the four IDX files in `root`, then in the folder named by the
-environment variable CHAINRULE_DATA, then in the user cache, and downloads them into `root`
-(or the cache) only if none of these holds them. `load_mnist_sample` needs no files at all:
-it reads 5,000 real MNIST digits shipped inside the package.
+`load_mnist` looks for the four IDX files in `root`, then (unless `fallback=False`) in the
+folder named by the environment variable CHAINRULE_DATA, then in the user cache, and
+downloads them into `root` (or the cache) only if none of these holds them.
+`load_mnist_sample` needs no files at all: it reads 5,000 real MNIST digits shipped inside
+the package.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _find_file(folder: Path, stem: str) -> Path | None:
 
 
 CLASSES = 10  # MNIST, Fashion-MNIST and KMNIST alike
+IMAGE_SHAPE = (28, 28)  # the same
 LABEL_HEADER = 8  # bytes before the first label of an IDX1 file
 
 
@@ -93,6 +95,9 @@ def _check_split(images: Path, labels: Path, arrays: dict, split: str) -> None:
     if x.ndim != 3 or x.dtype != np.uint8:
         raise DatasetError(f"{images.name}: expected uint8 images of shape (n, height, width), "
                            f"found {x.dtype} of shape {x.shape}")
+    if x.shape[1:] != IMAGE_SHAPE:
+        raise DatasetError(f"{images.name}: images are {x.shape[1]}x{x.shape[2]}, expected "
+                           f"{IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}")
     if y.ndim != 1 or y.dtype != np.uint8:
         raise DatasetError(f"{labels.name}: expected uint8 labels of shape (n,), "
                            f"found {y.dtype} of shape {y.shape}")
@@ -118,9 +123,12 @@ def load_idx_dataset(folder: PathLike, source: str | None = None) -> Dataset:
     return Dataset(**arrays, source=source or str(folder))
 
 
-def _search_folders(root: PathLike | None) -> list[Path]:
-    """Folders to look in, in order; `root` and CHAINRULE_DATA may also be parents of mnist/."""
+def _search_folders(root: PathLike | None, fallback: bool = True) -> list[Path]:
+    """Folders to look in, in order; `root` and CHAINRULE_DATA may also be parents of mnist/.
+    Without `fallback`, `root` alone (and its mnist/)."""
     bases = [Path(root)] if root is not None else []
+    if root is not None and not fallback:
+        return [bases[0], bases[0] / "mnist"]
     if os.environ.get(ENV_VAR):
         bases.append(Path(os.environ[ENV_VAR]))
     return [folder for base in bases for folder in (base, base / "mnist")] + [
@@ -147,14 +155,16 @@ class MNISTNotFound(DatasetError):
 
 
 def load_mnist(root: PathLike | None = None, download: bool = True,
-               progress: bool = True) -> Dataset:
+               progress: bool = True, fallback: bool = True) -> Dataset:
     """Load MNIST: 60,000 training and 10,000 test digits, uint8 images (n, 28, 28).
 
     Searches `root`, then $CHAINRULE_DATA, then the user cache (see `cache_dir`), each for
-    the four standard files. If none holds them all and `download` is true, downloads the
-    missing ones into `root` (or the cache), checking the official md5 of each.
+    the four standard files; with `fallback=False`, `root` (or its mnist/ folder) alone.
+    If none holds them all and `download` is true, downloads the missing ones into `root`
+    (or the cache), checking the official md5 of each. Raises `MNISTNotFound` listing the
+    folders searched, or `DatasetError` naming a file that is corrupt.
     """
-    searched = _search_folders(root)
+    searched = _search_folders(root, fallback)
     for folder in searched:
         if all(_find_file(folder, stem) for stem in IDX_FILES.values()):
             return load_idx_dataset(folder)

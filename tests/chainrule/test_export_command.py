@@ -58,3 +58,12 @@ def test_bad_requests_exit_2_naming_the_problem(trained, run, tmp_path, capsys, 
     assert "chainrule export: error:" in message
     assert {"missing": "does not exist", "same-file": "model file itself",
             "bad-suffix": ".safetensors"}[case] in message
+
+
+def test_a_file_that_is_no_model_exits_1(run, tmp_path, capsys):
+    bogus = tmp_path / "model.npz"
+    bogus.write_bytes(b"not a zip at all")
+    with pytest.raises(SystemExit) as exit_info:
+        run(["export", str(bogus), "--format", "safetensors"])
+    assert exit_info.value.code == 1
+    assert "not a chainrule model file" in capsys.readouterr().err

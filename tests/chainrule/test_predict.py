@@ -43,7 +43,7 @@ def test_predict_refuses_a_blank_image(trained, tmp_path, fill, capsys, png):
     blank = png(tmp_path / "blank.png", np.full((28, 28), fill, np.uint8))
     with pytest.raises(SystemExit) as exit_info:
         main(["predict", str(trained[0] / "model.npz"), blank])
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     assert "is blank" in capsys.readouterr().err
 
 
