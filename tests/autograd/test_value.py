@@ -18,7 +18,7 @@ OPS_CHECKED = sorted({case.op for case in VALUE_CASES})
 def test_table_covers_every_value_op():
     covered = {case.op for case in VALUE_CASES}
     missing = sorted({name for name, op in OPS.items() if "Value" in op.engines} - covered)
-    assert not missing, f"ops with the Value engine missing from tests/op_table.py: {missing}"
+    assert not missing, f"Value ops missing from tests/support/op_table.py: {missing}"
 
 
 def test_table_names_are_unique():
