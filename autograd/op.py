@@ -94,7 +94,7 @@ def reference_markdown() -> str:
         "# Operations",
         "",
         "Generated from `autograd.op.OPS` by `python -m autograd.op > docs/ops.md`;",
-        "`tests/test_op_reference.py` fails when this file and the code disagree.",
+        "`tests/autograd/test_op_reference.py` fails when this file and the code disagree.",
         "\"Defined in\" names the op's forward, then its derivative (the gradient rule).",
         "",
         "| op | local derivative | " + " | ".join(ENGINES) + " | defined in |",

@@ -4,7 +4,7 @@ Speed: seconds per epoch of plain mini-batch SGD at batch sizes 10, 32 and 128, 
 chainrule (the Tensor engine through nn: `nn.mlp(..., fuse=True)`, as the main job trains
 it, and "layers", the same network with each ReLU a layer and a graph node of its own),
 PyTorch eager on the CPU (when installed) and the hand-derived numpy baseline of
-benchmarks/backprop_reference.py, in the same run, with the same initial weights, data
+tests/support/backprop_reference.py, in the same run, with the same initial weights, data
 order, float32, and number of BLAS threads. The engines take turns every 50 steps, so
 that the slow spells of a shared machine fall on all of them alike.
 
@@ -36,7 +36,8 @@ import autograd
 import nn
 from nn.datasets import as_float, load_mnist
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the hand-derived baseline is the tests' reference too: one copy, kept in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 import backprop_reference as reference  # noqa: E402
 
 SIZES = [784, 16, 16, 10]

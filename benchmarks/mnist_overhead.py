@@ -3,7 +3,7 @@
 Four ways to run the same plain-SGD epoch, timed as `benchmarks/mnist_mlp.py` times them
 (same data order and weights, engines taking turns every 50 steps, the first rotating):
 
-- "numpy": the hand-written loop of `backprop_reference.py`, the baseline of #5;
+- "numpy": the hand-written loop of `tests/support/backprop_reference.py`, the baseline of #5;
 - "calls": the very numpy calls chainrule's fused path makes, with nothing around them;
 - "ops": chainrule's ops (`linear`, `cross_entropy`, backward, SGD) called directly;
 - "chainrule": the model, as `nn.mlp(..., fuse=True)` runs it.

@@ -1,4 +1,6 @@
-"""Fused training ops (linear, cross_entropy) and im2col (unfold, fold)."""
+"""The fused training ops, one graph node each: linear (with or without an activation)
+and cross_entropy. Values against the composed ops, first and second derivatives against
+central differences, the exact_grads promise, errors."""
 
 import re
 
@@ -7,18 +9,17 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from op_checks import checks_op
+from tensors import ELEMENTS, leaf
 
 import autograd as ag
-from autograd import Tensor, gradcheck
+from autograd import OPS, Tensor, gradcheck
 
-ELEMENTS = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
-
-
-def leaf(a):
-    return Tensor(a, dtype="float64", requires_grad=True)
+FUSABLE = sorted(name for name, op in OPS.items() if op.fusable)  # relu, sigmoid, tanh
 
 
 # -- linear ------------------------------------------------------------------------------
+@checks_op("linear", order=(1, 2))
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), use_bias=st.booleans(), data=st.data())
 def test_linear_matches_matmul_and_gradcheck(batch, n_in, n_out, use_bias, data):
@@ -44,7 +45,8 @@ def test_linear_skips_gradients_nobody_needs():
     np.testing.assert_array_equal(w.grad, np.full((4, 3), 2.0))
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@checks_op(*(f"linear_{name}" for name in FUSABLE), order=(1, 2))
+@pytest.mark.parametrize("activation", FUSABLE)
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=st.integers(1, 4),
        n_out=st.integers(1, 4), use_bias=st.booleans(), data=st.data())
 def test_linear_with_activation_is_the_composition(activation, batch, n_in, n_out, use_bias,
@@ -97,6 +99,7 @@ def reference_cross_entropy(logits, labels):
     return -log_p[np.arange(len(labels)), labels]
 
 
+@checks_op("cross_entropy", order=(1, 2))
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @given(n=st.integers(1, 5), classes=st.integers(1, 5), data=st.data())
 def test_cross_entropy(reduction, n, classes, data):
@@ -151,84 +154,6 @@ def test_cross_entropy_errors():
         ag.cross_entropy(Tensor(np.zeros(4)), [0])
     with pytest.raises(ValueError, match="reduction must be one of"):
         ag.cross_entropy(logits, [0, 1, 2], reduction="avg")
-
-
-# -- unfold and fold ---------------------------------------------------------------------
-def loop_unfold(x, k, s, p, d):
-    """The definition, one output pixel at a time (2-D)."""
-    n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    cols = np.zeros((n, c * k[0] * k[1], oh * ow))
-    for i in range(oh):
-        for j in range(ow):
-            patch = xp[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0],
-                       j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]]
-            cols[:, :, i * ow + j] = patch.reshape(n, -1)
-    return cols
-
-
-@st.composite
-def conv_settings(draw):
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    h = draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 6))
-    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 6))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
-    return draw(hnp.arrays(np.float64, shape, elements=ELEMENTS)), k, s, p, d
-
-
-@given(case=conv_settings())
-def test_unfold_matches_the_loop_and_gradcheck(case):
-    a, k, s, p, d = case
-    x = leaf(a)
-    cols = ag.unfold(x, k, stride=s, padding=p, dilation=d)
-    np.testing.assert_array_equal(cols.data, loop_unfold(a, k, s, p, d))
-    gradcheck(lambda t: ag.unfold(t, k, s, p, d), [x])
-    size = a.shape[2:]
-    c = leaf(cols.data)
-    # fold is unfold's adjoint: <unfold(x), c> == <x, fold(c)>
-    folded = ag.fold(c, size, k, s, p, d)
-    np.testing.assert_allclose((cols.data * c.data).sum(), (a * folded.data).sum(), rtol=1e-10)
-    gradcheck(lambda t: ag.fold(t, size, k, s, p, d), [c])
-    second = ag.grad(lambda t: (ag.unfold(t, k, s, p, d) ** 2).sum())
-    # the create_graph gradient must equal the plain one, and differentiate correctly
-    plain = ag.grad(lambda t: (ag.unfold(t, k, s, p, d) ** 2).sum())(a)
-    np.testing.assert_allclose(second(x).data, plain, rtol=1e-12)
-    gradcheck(second, [x])
-
-
-def test_unfold_1d_and_shapes():
-    a = np.arange(2 * 3 * 7, dtype=np.float64).reshape(2, 3, 7)
-    cols = ag.unfold(Tensor(a, dtype="float64"), 3, stride=2, padding=1)
-    assert cols.shape == (2, 9, 4)
-    np.testing.assert_array_equal(cols.data, loop_unfold(a[:, :, None, :], (1, 3), (1, 2),
-                                                         (0, 1), (1, 1)))
-    x = leaf(a)
-    gradcheck(lambda t: ag.unfold(t, 2, dilation=2), [x])
-    assert ag.fold(Tensor(cols.data), 7, 3, stride=2, padding=1).shape == (2, 3, 7)
-    assert ag.unfold(Tensor(np.ones((1, 2, 5, 5))), 3).shape == (1, 18, 9)
-
-
-def test_unfold_errors_state_the_formula():
-    x = Tensor(np.ones((1, 1, 5, 5)))
-    with pytest.raises(ValueError, match=re.escape(
-            "unfold: kernel 7x3 is larger than the padded input 5x5 (H + 2P = 5 + 2*0); "
-            "out = (N + 2P - D(F-1) - 1)/S + 1 needs D(F-1) + 1 <= N + 2P")):
-        ag.unfold(x, (7, 3))
-    with pytest.raises(ValueError, match=re.escape(
-            "unfold: stride must be >= 1, got 0 (out = (N + 2P - D(F-1) - 1)/S + 1)")):
-        ag.unfold(x, 3, stride=0)
-    with pytest.raises(ValueError, match=re.escape(
-            "unfold: input must have shape (N, C, H, W) or (N, C, L), got (5, 5)")):
-        ag.unfold(Tensor(np.ones((5, 5))), 3)
-    with pytest.raises(ValueError, match="kernel_size needs 2 values"):
-        ag.unfold(x, (3, 3, 3))
-    with pytest.raises(ValueError, match="fold: columns of shape"):
-        ag.fold(Tensor(np.ones((1, 9, 5))), (5, 5), 3)
 
 
 # -- the exact_grads promise -------------------------------------------------------------

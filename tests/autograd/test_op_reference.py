@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A fresh interpreter imports autograd alone, as `python -m autograd.op` does, so the
 # table does not depend on which test modules happened to be imported first.

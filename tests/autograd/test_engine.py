@@ -10,11 +10,8 @@ from op_table import KINK_GAP, second_derivative_mismatches
 
 from autograd import (
     Value,
-    grad,
     gradcheck,
     gradients,
-    is_recording,
-    no_grad,
     topological_order,
 )
 
@@ -198,29 +195,6 @@ def test_gradients_touch_no_grad_attribute():
     assert x.grad == 0.0 and y.grad == 0.0
 
 
-# -- no_grad -------------------------------------------------------------------------------
-
-def test_no_grad_records_nothing():
-    x = Value(2.0)
-    with no_grad():
-        assert not is_recording()
-        y = (x * x).exp() + 1.0
-        z = Value.sum([x, y])
-    assert is_recording()
-    for node in (y, z):
-        assert node.parents == () and node.op is None
-    assert y.data == pytest.approx(math.exp(4.0) + 1.0)
-    y.backward()
-    assert x.grad == 0.0
-
-
-def test_no_grad_restores_recording_after_an_error():
-    with pytest.raises(RuntimeError), no_grad():
-        raise RuntimeError("boom")
-    assert is_recording()
-    assert (Value(1.0) * 2.0).parents != ()
-
-
 # -- bad input ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad, type_name", [
@@ -327,10 +301,3 @@ def test_topological_order_of_a_leaf():
     assert topological_order(x) == [x]
     x.backward()
     assert x.grad == 1.0
-
-
-def test_grad_argnums_counts_from_the_end_and_refuses_a_missing_argument():
-    f = lambda x, y: x * y * y  # noqa: E731
-    assert grad(f, argnums=-1)(2.0, 3.0) == 12.0  # d/dy = 2xy
-    with pytest.raises(IndexError, match=r"argnums 2 is out of range for 2 argument"):
-        grad(f, argnums=2)(2.0, 3.0)

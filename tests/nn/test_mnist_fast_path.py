@@ -1,13 +1,11 @@
 """The vectorised fast path of the lecture's 784-16-16-10 network, checked two ways.
 
 1. Against the four backpropagation equations written by hand
-   (benchmarks/backprop_reference.py, the no-autograd baseline of the MNIST benchmark).
+   (tests/support/backprop_reference.py, the no-autograd baseline of the MNIST benchmark).
 2. Against the same model run one example at a time through scalar Values.
 """
 
-import sys
-from pathlib import Path
-
+import backprop_reference as reference
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,9 +13,6 @@ from hypothesis import strategies as st
 
 import autograd
 import nn
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import backprop_reference as reference  # noqa: E402
 
 SIZES = [784, 16, 16, 10]
 

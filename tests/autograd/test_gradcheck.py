@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import autograd as ag
 from autograd import OPS, GradcheckError, Tensor, Value, gradcheck, linear
 
 
@@ -106,3 +107,15 @@ def test_refuses_float32_tensor():
 def test_refuses_a_plain_number():
     with pytest.raises(TypeError, match="input 0 is a float"):
         gradcheck(lambda x: x, [1.0])
+
+
+def test_gradcheck_checks_a_function_that_differentiates_inside():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((5, 3)), dtype="float64")
+    w = Tensor(rng.standard_normal((3, 4)), dtype="float64", requires_grad=True)
+
+    def gradient_penalty(w):
+        (g,) = ag.gradients(ag.cross_entropy(x @ w, [0, 1, 2, 3, 0]), [w], create_graph=True)
+        return (g * g).sum()
+
+    assert ag.gradcheck(gradient_penalty, [w]).ok

@@ -1,78 +1,25 @@
-"""Graph pictures, graph statistics and the step-by-step backward trace."""
+"""Graph pictures and graph statistics (autograd.draw); the trace is in test_trace.py."""
 
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest
+from graphs import ArrayNode, array_op, needs_dot, node_line, random_graphs, small_graph
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import (
     OPS,
-    Node,
     Tensor,
     Value,
     draw_graph,
     graph_stats,
     render_graph,
-    topological_order,
     trace_backward,
 )
 from autograd.draw import ROLE_HUES
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
-
-
-class ArrayNode(Node):
-    """A minimal array-valued node, standing in for Tensor (same data/grad conventions)."""
-
-    __slots__ = ("requires_grad",)
-
-    def __init__(self, data, parents=(), op=None, label="", requires_grad=True):
-        self.data = np.asarray(data, dtype=np.float64)
-        self.grad = None
-        self.parents = parents
-        self.op = op
-        self.ctx = None
-        self.label = label
-        self.requires_grad = requires_grad
-
-    def _accept_grad(self, grad):  # the engine skips parents without requires_grad here
-        return grad
-
-    def _seed_grad(self, gradient):
-        return np.ones_like(self.data) if gradient is None else gradient
-
-    def _zero_like_grad(self):
-        return None
-
-
-def array_op(name, *parents):
-    op = OPS[name]
-    return ArrayNode(op.forward(*[p.data for p in parents]), parents, op)
-
-
-def small_graph():
-    """The classic L = (a*b + c) * f, with labels."""
-    a, b, c, f = (Value(v, label=n) for v, n in [(2.0, "a"), (-3.0, "b"), (10.0, "c"),
-                                                  (-2.0, "f")])
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    loss = d * f
-    loss.label = "L"
-    return loss, dict(a=a, b=b, c=c, d=d, e=e, f=f)
-
-
-def node_line(dot, node):
-    """The DOT statement that declares `node`."""
-    lines = [s for s in dot.body if s.lstrip().startswith(f"{id(node)} [")]
-    assert len(lines) == 1, dot.source
-    return lines[0]
 
 
 def hue(line):
@@ -232,81 +179,6 @@ def test_graph_stats_counts_array_buffers_and_deep_chains():
     assert (stats.depth, stats.nodes, stats.leaves) == (100_000, 100_001, 1)
 
 
-# -- the backward trace -----------------------------------------------------------------
-
-def test_trace_frames_follow_the_chain_rule():
-    loss, n = small_graph()
-    trace = trace_backward(loss)
-    assert len(trace) == 4  # seed + the three ops
-    first = trace[0]
-    assert (first.index, first.node, first.grad, first.input_grads) == (0, loss, 1.0, ())
-    assert first.known == {loss: 1.0}
-    assert [f.node for f in trace[1:]] == [loss, n["d"], n["e"]]
-    assert trace[1].input_grads == (-2.0, 4.0)
-    assert trace[3].formula == OPS["mul"].formula
-    assert "passes 6 to 'a', -4 to 'b'" in trace[3].text()
-    assert all(v.grad == 0.0 for v in topological_order(loss))  # .grad untouched
-    loss.backward()
-    assert trace[-1].known == {v: v.grad for v in topological_order(loss)}
-    assert len(str(trace).splitlines()) == 4 and repr(trace) == "<Trace of 4 frames>"
-
-
-def test_trace_frame_picture_highlights_the_step():
-    loss, n = small_graph()
-    dot = trace_backward(loss)[2].draw()
-    assert "color=red" in node_line(dot, n["d"])
-    assert "color=orange" in node_line(dot, n["e"])
-    assert "color=orange" in node_line(dot, n["c"])
-    assert "grad ?" in node_line(dot, n["a"])
-    assert "grad -2" in node_line(dot, n["c"])
-    assert f'{id(n["c"])} -> "{id(n["d"])}op" [label=-2]' in dot.source
-    assert OPS["add"].formula in dot.source
-
-
-def test_trace_of_arrays_and_with_names():
-    w = ArrayNode([1.0, -2.0])
-    x = ArrayNode([3.0, 4.0], requires_grad=False, label="x")
-    trace = trace_backward(array_op("mul", w, x), params={"w": w})
-    np.testing.assert_array_equal(trace[-1].known[w], [3.0, 4.0])
-    assert x not in trace[-1].known and w.grad is None
-    assert "to 'w'" in trace[1].text()
-
-
-BUILDERS = [
-    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b,
-    lambda a, b: a.tanh(), lambda a, b: 0.5 * a,
-]
-
-
-@st.composite
-def random_graphs(draw):
-    """A random DAG of Values, whose nodes are often shared by several consumers."""
-    nodes = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(draw(st.integers(1, 3)))]
-    for _ in range(draw(st.integers(1, 12))):
-        build = draw(st.sampled_from(BUILDERS))
-        nodes.append(build(draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))))
-    return nodes[-1]
-
-
-@given(random_graphs())
-def test_trace_matches_backward_on_random_graphs(root):
-    trace = trace_backward(root)
-    order = topological_order(root)
-    assert len(trace) == 1 + sum(1 for v in order if v.op is not None)
-    seen: dict = {}
-    for frame in trace:
-        known = frame.known
-        assert frame.node in known and known[frame.node] == frame.grad
-        assert seen.items() <= known.items()  # a complete gradient never changes
-        if frame.index > 0:
-            # this step's inputs were not complete before it: it still had to pass its share
-            before = trace[frame.index - 1].known
-            assert not any(p in before for p in frame.node.parents)
-        seen = known
-    root.backward()
-    assert trace[-1].known == {v: v.grad for v in order}
-
-
 @given(random_graphs(), st.integers(1, 20))
 def test_collapsed_and_shown_nodes_add_up(root, limit):
     total = graph_stats(root).nodes
@@ -330,20 +202,6 @@ def test_render_svg_and_png_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "picture"]
     with pytest.raises(ValueError, match="svg, png or pdf.*'txt'"):
         render_graph(dot, tmp_path / "graph.txt")
-
-
-@needs_dot
-def test_trace_saves_one_file_per_frame_and_shows_in_notebooks(tmp_path):
-    loss, _ = small_graph()
-    trace = trace_backward(loss)
-    paths = trace.save(tmp_path / "frames", format="png")
-    assert [p.name for p in paths] == [f"frame_00{i}.png" for i in range(4)]
-    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
-    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [p.name for p in paths]
-    html = trace._repr_html_()
-    assert html.count("<svg") == 1 and "step 3:" in html  # the explorer's static fallback
-    with pytest.raises(ValueError, match="'gif'"):
-        trace.save(tmp_path, format="gif")
 
 
 def test_without_dot_the_source_remains_and_rendering_says_how_to_install(

@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -142,3 +143,19 @@ def test_registry_is_extensible(tmp_path):
         assert nn.load(tmp_path / "s.npz")[0].factor == 3.0
     finally:
         del nn.MODULE_TYPES["Scale"]
+
+
+def test_saving_into_a_missing_folder_names_the_target(tmp_path):
+    target = tmp_path / "missing" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=f"cannot write {target}: the folder"):
+        nn.save(nn.Linear(2, 1, seed=0), target)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_saved_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        nn.save(nn.Linear(2, 1, seed=0), tmp_path / "model.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "model.npz").stat().st_mode) == 0o644
