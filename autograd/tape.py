@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd.node import recording
+from autograd.tape_text import tape_text
 
 
 class CompileError(RuntimeError):
@@ -388,8 +389,6 @@ class Tape:
         return self.name(slot) if shape is None else f"{self.name(slot)} {shape}"
 
     def __str__(self) -> str:
-        from autograd.tape_text import tape_text  # only when a tape is shown
-
         return tape_text(self)
 
     def __repr__(self) -> str:
