@@ -6,6 +6,7 @@ when a picture is drawn.
 """
 
 from autograd.allocator import keep_freed_memory
+from autograd.compile import CompileError, compile
 from autograd.draw import draw_graph, graph_stats, render_graph
 from autograd.engine import topological_order
 from autograd.functional import grad, gradients
@@ -29,7 +30,8 @@ from autograd.trace import trace_backward
 from autograd.value import Value
 
 __all__ = [
-    "GradcheckError", "GradcheckResult", "Node", "OPS", "Op", "Tensor", "Value",
+    "CompileError", "GradcheckError", "GradcheckResult", "Node", "OPS", "Op", "Tensor", "Value",
+    "compile",
     "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
     "clip", "concatenate", "cross_entropy", "fold", "linear", "log_softmax", "logsumexp",
     "matmul", "maximum", "minimum", "pad", "softmax", "stack", "unfold", "where",

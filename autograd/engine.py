@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from autograd.node import Node, recording
+from autograd.tape import active
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -53,6 +54,9 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     """
     global passes_started
     passes_started += 1
+    if active.tape is not None:  # autograd.compile is capturing: plan this pass too
+        active.tape.record_backward(root, seed, topological_order(root), create_graph,
+                                    into_grad)
     totals: dict[Node, Any] = {root: seed}
     known_grad = totals.get
     node_type = type(root)  # graphs are of one node type

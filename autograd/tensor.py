@@ -36,6 +36,7 @@ import autograd.engine as engine
 from autograd.node import Node, recording
 from autograd.op import Op
 from autograd.ops import elementwise as ew
+from autograd.tape import derived, recorded
 
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _new = object.__new__
@@ -116,10 +117,13 @@ def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
             raise TypeError(f"{name}: expected real numbers, got {type(data).__name__} of "
                             f"dtype {kind}")
     try:
-        return np.asarray(data, dtype=dtype)
+        array = np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as error:  # a ragged list
         raise TypeError(f"{name}: cannot make a {dtype} array from {type(data).__name__}: "
                         f"{error}") from None
+    if array is not data and data.__class__ is np.ndarray:
+        derived(array, np.asarray, data, dtype=dtype)  # a compiled step converts again
+    return array
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -188,7 +192,11 @@ class Tensor(ew.ElementwiseMethods, Node):
         dtype = FLOAT_DTYPES["float32"] if dtype is None else float_dtype(dtype)
         array = _float_array(data, dtype, "Tensor")
         # a copy when `data` is an array already: the tensor owns its memory
-        self._array = array.copy() if array is data or array.base is not None else array
+        if array is data or array.base is not None:
+            own = array.copy()
+            derived(own, np.ndarray.copy, array)  # a compiled step copies again
+            array = own
+        self._array = array
         self.grad = None
         self.parents = ()
         self.op = None
@@ -336,7 +344,7 @@ class Tensor(ew.ElementwiseMethods, Node):
                                f"'{self.op.name}' while recording; only leaves may be "
                                "changed in place (or use autograd.no_grad())")
         try:
-            ufunc(self._array, _raw(other), out=self._array, casting="same_kind")
+            _update_in_place(ufunc, self._array, _raw(other))
         except ValueError:
             raise ValueError(f"{name}: cannot update shape {self.shape} in place with shape "
                              f"{np.shape(_raw(other))}") from None
@@ -456,6 +464,11 @@ class Tensor(ew.ElementwiseMethods, Node):
 
 def _raw(x: Any) -> Any:
     return x._array if x.__class__ is Tensor else x
+
+
+@recorded  # a compiled step makes the change again
+def _update_in_place(ufunc: np.ufunc, array: np.ndarray, other: Any) -> None:
+    ufunc(array, other, out=array, casting="same_kind")
 
 
 def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:

@@ -93,6 +93,24 @@ def epoch_ours(model: nn.Module, optimizer: Any, x: np.ndarray, y: np.ndarray,
         optimizer.step()
 
 
+def compiled_step(model: nn.Module, optimizer: Any) -> Any:
+    """The training step of `epoch_ours` under autograd.compile: captured, then replayed."""
+    @autograd.compile
+    def train_step(x: np.ndarray, y: np.ndarray) -> autograd.Tensor:
+        loss = nn.cross_entropy(model(autograd.Tensor(x)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return train_step
+
+
+def epoch_compiled(train_step: Any, x: np.ndarray, y: np.ndarray,
+                   order: list[np.ndarray]) -> None:
+    for index in order:
+        train_step(x[index], y[index])
+
+
 def accuracy_ours(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     model.eval()
     correct = 0
@@ -233,6 +251,10 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
             print("PyTorch is not installed: timing chainrule alone")
     ours = nn.LeNet5(pooling=args.pooling, seed=args.seed)
     ours_opt = make_optimizer(args, ours.parameters())
+    # "compiled": the same model, initial weights and data, trained by a compiled step
+    twin = nn.LeNet5(pooling=args.pooling, seed=args.seed)
+    twin_opt = make_optimizer(args, twin.parameters())
+    twin_step = compiled_step(twin, twin_opt)
     if torch is not None:
         torch.set_num_threads(args.threads)
         theirs = torch_model(torch, ours, args.pooling)
@@ -240,15 +262,17 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
         tx_train, ty_train = torch.from_numpy(x_train), torch.from_numpy(y_train)
         tx_test, ty_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
     rng = np.random.default_rng(args.seed)
-    times: dict[str, list[float]] = {"chainrule": [], "torch": []}
-    accuracy: dict[str, list[float]] = {"chainrule": [], "torch": []}
+    times: dict[str, list[float]] = {"chainrule": [], "compiled": [], "torch": []}
+    accuracy: dict[str, list[float]] = {"chainrule": [], "compiled": [], "torch": []}
     for epoch in range(args.epochs):
         order = batches(len(x_train), args.batch_size, rng)
-        ours_opt.lr = args.lr * args.lr_decay ** epoch  # a step schedule, the same for both
+        ours_opt.lr = args.lr * args.lr_decay ** epoch  # a step schedule, the same for all
+        twin_opt.lr = ours_opt.lr  # read by the compiled step at each replay
         if torch is not None:
             for group in theirs_opt.param_groups:
                 group["lr"] = ours_opt.lr
-        runs = {"chainrule": functools.partial(epoch_ours, ours, ours_opt, x_train, y_train)}
+        runs = {"chainrule": functools.partial(epoch_ours, ours, ours_opt, x_train, y_train),
+                "compiled": functools.partial(epoch_compiled, twin_step, x_train, y_train)}
         if torch is not None:
             runs["torch"] = functools.partial(epoch_torch, torch, theirs, theirs_opt, tx_train,
                                               ty_train)
@@ -257,16 +281,21 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
             runs[name](order)
             times[name].append(time.perf_counter() - start)
         accuracy["chainrule"].append(accuracy_ours(ours, x_test, y_test))
+        accuracy["compiled"].append(accuracy_ours(twin, x_test, y_test))
         if torch is not None:
             accuracy["torch"].append(accuracy_torch(torch, theirs, tx_test, ty_test))
         line = (f"epoch {epoch + 1}: chainrule {times['chainrule'][-1]:6.2f} s, test accuracy "
-                f"{accuracy['chainrule'][-1]:.4f}")
+                f"{accuracy['chainrule'][-1]:.4f} | compiled {times['compiled'][-1]:6.2f} s, "
+                f"test accuracy {accuracy['compiled'][-1]:.4f}")
         if torch is not None:
             line += (f" | torch {times['torch'][-1]:6.2f} s, test accuracy "
                      f"{accuracy['torch'][-1]:.4f}")
         print(line, flush=True)
     per_epoch = {k: float(np.mean(v)) if v else None for k, v in times.items()}
     ratio = (per_epoch["chainrule"] / per_epoch["torch"]) if torch is not None else None
+    compiled_ratio = (per_epoch["compiled"] / per_epoch["torch"]) if torch is not None else None
+    print(f"seconds per epoch compiled: {per_epoch['compiled']:.2f}" + (
+        f", ratio compiled/torch {compiled_ratio:.2f}" if compiled_ratio else ""))
     print(f"seconds per epoch: chainrule {per_epoch['chainrule']:.2f}" + (
         f", torch {per_epoch['torch']:.2f}, ratio ours/torch {ratio:.2f}" if ratio else ""))
     print(f"final test accuracy: chainrule {accuracy['chainrule'][-1]:.4f}" + (
@@ -275,6 +304,9 @@ def compare(args: argparse.Namespace, x_train: np.ndarray, y_train: np.ndarray,
             "torch_test_accuracy": accuracy["torch"][-1] if torch is not None else None,
             "seconds_per_epoch": per_epoch["chainrule"],
             "torch_seconds_per_epoch": per_epoch["torch"], "ratio_vs_torch": ratio,
+            "compiled_seconds_per_epoch": per_epoch["compiled"],
+            "ratio_compiled_vs_torch": compiled_ratio,
+            "compiled_test_accuracy": accuracy["compiled"][-1],
             "epoch_seconds": times["chainrule"], "torch_epoch_seconds": times["torch"],
             "epoch_test_accuracy": accuracy["chainrule"],
             "torch_epoch_test_accuracy": accuracy["torch"]}

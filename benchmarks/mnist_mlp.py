@@ -2,7 +2,8 @@
 
 Speed: seconds per epoch of plain mini-batch SGD at batch sizes 10, 32 and 128, for
 chainrule (the Tensor engine through nn: `nn.mlp(..., fuse=True)`, as the main job trains
-it, and "layers", the same network with each ReLU a layer and a graph node of its own),
+it; "layers", the same network with each ReLU a layer and a graph node of its own; and
+"compiled", the fused step under `autograd.compile`, captured then replayed),
 PyTorch eager on the CPU (when installed) and the hand-derived numpy baseline of
 tests/support/backprop_reference.py, in the same run, with the same initial weights, data
 order, float32, and number of BLAS threads. The engines take turns every 50 steps, so
@@ -90,6 +91,24 @@ def epoch_chainrule(model, optimizer, images, labels, batch_size, order) -> None
         optimizer.step()
 
 
+def compiled_step(model, optimizer):
+    """The same training step under autograd.compile: captured, then replayed."""
+    @autograd.compile
+    def train_step(x, y):
+        loss = autograd.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return train_step
+
+
+def epoch_compiled(train_step, images, labels, batch_size, order) -> None:
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        train_step(images[batch], labels[batch])
+
+
 def torch_model(torch, weights, biases):
     layers = []
     for i, (w, b) in enumerate(zip(weights, biases)):
@@ -127,6 +146,10 @@ def runners(images, labels, batch_size: int, torch) -> dict:
         model = chainrule_model(weights, biases, fuse)
         runs[name] = functools.partial(epoch_chainrule, model, nn.SGD(model.parameters(), lr=LR),
                                        images, labels, batch_size)
+    model = chainrule_model(weights, biases, fuse=True)  # "compiled": the fast path, replayed
+    runs["compiled"] = functools.partial(
+        epoch_compiled, compiled_step(model, nn.SGD(model.parameters(), lr=LR)), images,
+        labels, batch_size)
     if torch is not None:
         torch_net = torch_model(torch, weights, biases)
         torch_optimizer = torch.optim.SGD(torch_net.parameters(), lr=LR)
@@ -241,6 +264,9 @@ def main() -> None:
                 summary[f"seconds_chainrule_b{b}{suffix}"] = ours
                 summary[f"seconds_numpy_b{b}{suffix}"] = results["numpy"][b]
                 summary[f"seconds_layers_b{b}{suffix}"] = results["layers"][b]
+                summary[f"seconds_compiled_b{b}{suffix}"] = results["compiled"][b]
+                summary[f"ratio_compiled_vs_numpy_b{b}{suffix}"] = (
+                    results["compiled"][b] / results["numpy"][b])
                 if "torch" in results:
                     summary[f"ratio_vs_torch_b{b}{suffix}"] = vs_torch
                     summary[f"seconds_torch_b{b}{suffix}"] = results["torch"][b]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Node
+from autograd.tape import recorded
 
 
 def _grad_arrays(parameters: Iterable[Node] | Node) -> list[tuple[Node, Any]]:
@@ -39,6 +40,7 @@ def _norm(array: np.ndarray, norm_type: float) -> float:
     return float(np.sum(magnitudes ** norm_type) ** (1.0 / norm_type))
 
 
+@recorded  # a compiled step clips again (its return value is the capture's)
 def clip_grad_norm(parameters: Iterable[Node] | Node, max_norm: float,
                    norm_type: float | str = 2.0, error_if_nonfinite: bool = False) -> float:
     """Scale every gradient in place so that their total norm is at most `max_norm`.

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, linear
+from autograd.random import dropout_mask
+from autograd.tape import depends_on
 from nn.activations import choose
 from nn.init import initialize, initialize_bias, make_rng
 from nn.module import Module, register_module
@@ -147,10 +149,11 @@ class Dropout(Module):
         self._rng = make_rng(seed, rng)
 
     def forward(self, x: Tensor) -> Tensor:
+        depends_on(self, "training")  # a compiled step captures again after train()/eval()
         if not self.training or self.p == 0.0:
             return x
-        keep = self._rng.random(x.shape) >= self.p
-        return x * (keep / (1.0 - self.p)).astype(x.dtype)
+        # drawn through autograd.random, a compiled step draws a fresh mask at each replay
+        return x * dropout_mask(self._rng, x.shape, self.p, x.dtype)
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
         if self.training and self.p > 0.0:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Node, Value
+from autograd.tape import recorded
 
 MODULE_TYPES: dict[str, type[Module]] = {}  # name -> class, for nn.load
 
@@ -36,6 +37,7 @@ def _is_parameter(obj: Any) -> bool:
     return isinstance(obj, Value) or (isinstance(obj, Node) and obj.requires_grad)
 
 
+@recorded  # a compiled step clears again
 def clear_grad(p: Node) -> None:
     """Forget a parameter's gradient: None for a Tensor, 0.0 for a Value."""
     p.grad = 0.0 if isinstance(p, Value) else None

@@ -255,19 +255,21 @@ def _conv(dims: int, name: str, x: Any, weight: Tensor, bias: Tensor | None, str
     geo = geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation)
     needs = tuple(p.requires_grad for p in parents)
     y, ctx = CONV.forward(x.data, weight.data, None if bias is None else bias.data, geo, needs)
-    return result(y.reshape(x.shape[:1] + (n_out,) + geo.out[2 - dims:]), parents, CONV, ctx)
+    return result(y, parents, CONV, ctx)
 
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geo: Geometry,
                  needs: tuple[bool, ...]) -> tuple[np.ndarray, ConvCtx]:
-    """(N, out, L) outputs, and the context (the columns, if the weight needs a gradient)."""
+    """(N, out, ...) outputs, shaped like the input, and the context (the columns, if the
+    weight needs a gradient)."""
     n, channels = x.shape[:2]
     n_out = weight.shape[0]
     cols = unfold_array(x.reshape((n, channels) + geo.size), geo)
     y = np.matmul(weight.reshape(n_out, -1), cols)  # (N, out, L)
     if bias is not None:
         y += bias[:, None]
-    return y, ConvCtx(geo, needs, cols if needs[1] else None)
+    out_size = geo.out[4 - x.ndim:]  # a 1-D signal is an image of height 1
+    return y.reshape((n, n_out) + out_size), ConvCtx(geo, needs, cols if needs[1] else None)
 
 
 def conv_grad(g, out, ctx, x, weight, bias=None):

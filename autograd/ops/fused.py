@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd.op import OPS, Op, register
 from autograd.ops.softmax import shifted_by_max, softmax
+from autograd.tape import recorded
 from autograd.tensor import Tensor, check_dtypes, constant_input, result
 
 REDUCTIONS = ("mean", "sum", "none")  # how a loss combines its per-example values
@@ -60,7 +61,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
         raise ValueError(f"linear: input of shape {x.shape} does not end in {w.shape[1]} "
                          f"features, as weight of shape {weight.shape} = (out, in) needs")
     if bias is None:
-        y = linear_forward(a, w, None, fused)
+        y = op.forward(a, w, None, fused)
         inputs = (x, weight)
         needs = (x.requires_grad, weight.requires_grad, False, fused)
     else:
@@ -70,7 +71,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
                              f"{getattr(bias, 'shape', type(bias).__name__)}")
         if b.dtype != w.dtype:
             check_dtypes("linear", bias, weight)
-        y = linear_forward(a, w, b, fused)
+        y = op.forward(a, w, b, fused)
         inputs = (x, weight, bias)
         needs = (x.requires_grad, weight.requires_grad, bias.requires_grad, fused)
     return result(y, inputs, op, tuple.__new__(LinearCtx, needs))  # no LinearCtx() call
@@ -167,6 +168,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     return result(loss, (logits,), CROSS_ENTROPY, ctx)
 
 
+@recorded  # a compiled step checks each batch's labels again
 def label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     """Flat indices (row · C + label) into logits of `shape`, after checking the labels."""
     n, classes = shape
