@@ -18,6 +18,8 @@ from autograd.engine import Node
 
 _INF = float("inf")
 _NAN = float("nan")
+# the largest x (about) whose e^x is finite, per float dtype: log(finfo.max) rounded down
+_EXP_CAP = {np.float64: 709.0, np.float32: 88.0, np.float16: 11.0}
 
 
 def raw(x: Any) -> Any:
@@ -79,8 +81,16 @@ def sigmoid(x: Any) -> Any:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    # 1 / (1 + e^-x) in place, five numpy calls; e^-x is capped below the dtype's overflow
+    # (where σ is below the smallest normal number anyway) instead of wrapping the call in
+    # np.errstate, which costs more than the whole computation on small arrays
+    e = np.negative(x)
+    if e.__class__ is not np.ndarray:  # numpy gives a scalar for a 0-d array
+        e = np.array(e)
+    np.minimum(e, _EXP_CAP.get(e.dtype.type, 88.0), out=e)
+    np.exp(e, out=e)
+    e += 1.0
+    return np.reciprocal(e, out=e)
 
 
 def softplus(x: Any) -> Any:
@@ -119,6 +129,8 @@ def power(a: Any, b: Any) -> Any:
             return _INF if a == 0.0 else _NAN
         except OverflowError:
             return _INF if a > 0.0 or b % 2.0 == 0.0 else -_INF
+    if b.__class__ is float and b == 2.0:  # the common square, as np.power computes it
+        return a * a
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.power(a, b)
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd.node import recording
+from autograd.replay import make_replay
 from autograd.tape_text import tape_text
 
 
@@ -100,17 +101,6 @@ class Call:
         self.fills, self.nested, self.kwargs = fills, nested, kwargs
         self.out = self.ctx = None
 
-    def arguments(self, values: list) -> list:
-        args = self.static.copy()
-        for position, slot in self.fills:
-            args[position] = values[slot]
-        for position, rebuild, items, fills in self.nested:
-            items = list(items)
-            for i, slot in fills:
-                items[i] = values[slot]
-            args[position] = rebuild(items)
-        return args
-
     def signature(self) -> tuple:
         nested = [(p, items, fills) for p, _, items, fills in self.nested]
         return (self.function, self.name, _comparable(self.static), self.fills, nested,
@@ -170,6 +160,7 @@ class Tape:
         self.inputs: list[int] = []
         self.conditions: list[tuple[Any, str, Any]] = []
         self.output: Any = None  # how to build the return value: see `autograd.compile`
+        self._replay: Callable[..., None] | None = None  # made by the first `replay`
 
     # -- slots --------------------------------------------------------------------------
     def _new_slot(self, value: Any, kind: str) -> int:
@@ -311,54 +302,13 @@ class Tape:
 
     # -- replay -------------------------------------------------------------------------
     def replay(self, arrays: list[np.ndarray]) -> None:
-        values = self.values
-        for slot, array in zip(self.inputs, arrays):
-            values[slot] = array
-        for step in self.steps:
-            if step.__class__ is Backward:
-                self._backward(step)
-                continue
-            out = step.function(*step.arguments(values), **step.kwargs)
-            if step.ctx is not None:
-                out, values[step.ctx] = out
-            if step.out is not None:
-                values[step.out] = out if out.__class__ is np.ndarray else np.asarray(out)
-
-    def _backward(self, plan: Backward) -> None:
-        """`autograd.engine.backpropagate(into_grad=True)` on slots: the same rules in the
-        same order, so the same numbers."""
-        values = self.values
-        totals: list[Any] = [None] * plan.size
-        totals[plan.size - 1] = values[plan.seed].copy()  # the root comes last in order
-        accept = plan.accept
-        given_to_leaves: set[int] = set()
+        """Run the step again on new input arrays (the generated code of `autograd.replay`,
+        made at the first replay), recording nothing, as a plain backward pass does."""
+        if self._replay is None:
+            self._replay = make_replay(self)
         previous, recording.on = recording.on, False
         try:
-            for i, rule, out, ctx, inputs, edges, target in plan.entries:
-                grad = totals[i]
-                if grad is None:
-                    continue
-                if target is not None:
-                    key = id(grad)
-                    if key not in given_to_leaves:
-                        given_to_leaves.add(key)
-                    else:
-                        grad = grad.copy()
-                    known = target.grad
-                    target.grad = grad if known is None else known + grad
-                if rule is None:
-                    continue
-                kind, content = ctx
-                ctx = (values[content] if kind == "slot" else content if kind == "static"
-                       else content.arguments(values)[0])
-                input_grads = rule(grad, values[out], ctx, *[values[s] for s in inputs])
-                for (j, needs, node), input_grad in zip(edges, input_grads):
-                    if input_grad is None or not needs:
-                        continue
-                    if node is not None:
-                        input_grad = accept(node, input_grad)
-                    known = totals[j]
-                    totals[j] = input_grad if known is None else known + input_grad
+            self._replay(*arrays)
         finally:
             recording.on = previous
 

@@ -303,8 +303,11 @@ class Tensor(ew.ElementwiseMethods, Node):
         except ValueError:
             raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast"
                              ) from None
-        if recording.on and (self.requires_grad or other.requires_grad):
-            return _make(data, (self, other), op)
+        if recording.on:
+            if self.requires_grad:
+                return _make(data, (self, other), op, None if other.requires_grad else ew.ONLY_A)
+            if other.requires_grad:
+                return _make(data, (self, other), op, ew.ONLY_B)
         return _make(data)
 
     def _reflected(self, op: Op, other: Any) -> Tensor:

@@ -15,6 +15,11 @@ from typing import Any
 import autograd.mathfn as m
 from autograd.op import register
 
+# What a Tensor's binary node saves as its ctx: which input needs a gradient when only one
+# does, so that the rule skips the other's work (the gradient of a constant such as a
+# target or a divisor); None when both do, and always on Values.
+ONLY_A, ONLY_B = "only a", "only b"
+
 
 def add_grad(g, out, ctx, a, b):
     return (g, g)
@@ -27,8 +32,8 @@ ADD = register(
 )
 
 
-def sub_grad(g, out, ctx, a, b):
-    return (g, -g)
+def sub_grad(g, out, only, a, b):
+    return (g, -g if only is not ONLY_A else None)
 
 
 SUB = register(
@@ -38,8 +43,8 @@ SUB = register(
 )
 
 
-def mul_grad(g, out, ctx, a, b):
-    return (g * b, g * a)
+def mul_grad(g, out, only, a, b):
+    return (g * b if only is not ONLY_B else None, g * a if only is not ONLY_A else None)
 
 
 MUL = register(
@@ -49,8 +54,9 @@ MUL = register(
 )
 
 
-def div_grad(g, out, ctx, a, b):
-    return (g / b, -g * out / b)
+def div_grad(g, out, only, a, b):
+    return (g / b if only is not ONLY_B else None,
+            -g * out / b if only is not ONLY_A else None)
 
 
 DIV = register(
@@ -71,10 +77,13 @@ NEG = register(
 )
 
 
-def pow_grad(g, out, exponent, a, b=None):
-    if b is None:  # constant exponent, saved in ctx
-        return (g * exponent * m.power(a, exponent - 1.0),)
-    return (g * b * m.power(a, b - 1.0), g * out * m.log(a))
+def pow_grad(g, out, ctx, a, b=None):
+    if b is None:  # a constant exponent, saved as the ctx
+        if ctx == 2.0:  # the common square: a¹ is a itself, no power to compute
+            return (g * ctx * a,)
+        return (g * ctx * m.power(a, ctx - 1.0),)
+    return (g * b * m.power(a, b - 1.0) if ctx is not ONLY_B else None,
+            g * out * m.log(a) if ctx is not ONLY_A else None)
 
 
 POW = register(

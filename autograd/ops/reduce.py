@@ -7,6 +7,7 @@ reduction spreads the output's gradient back over the reduced axes (`expand`).
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,6 +37,8 @@ def expand(g: Any, shape: tuple[int, ...], ctx: ReduceCtx) -> Any:
         g = g.reshape(kept_shape(shape, ctx.axes))
     if g.__class__ is Tensor:
         return broadcast_to(g, shape)
+    if g.size * 4096 >= math.prod(shape):  # small: a filled array costs less than a view
+        return np.full(shape, g)
     return np.broadcast_to(g, shape)
 
 

@@ -1,0 +1,162 @@
+"""A tape (`autograd.tape.Tape`) turned into one straight-line Python function, for replays.
+
+Interpreting a tape step by step pays, at every replay, for what the capture already
+settled: which slot feeds which argument, which nodes receive a gradient, which context
+an op reads. Here that is settled once. Each recorded call becomes one line,
+
+    v12 = linear_forward(v0, p3, p4, SIGMOID)
+
+each slot a local variable (or, for parameters and constants, a name bound to the array),
+and the backward plan becomes the lines `autograd.engine.backpropagate` would execute for
+this graph: the same gradient rules, on the same arrays, in the same order, summing in the
+same order, so a replay gives the eager numbers to the last bit. `print(program_source(tape))`
+shows the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class _Program:
+    """The lines of the generated function and the objects its names stand for."""
+
+    def __init__(self, tape: Any) -> None:
+        self.tape = tape
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray}
+        self.known: dict[int, str] = {}  # id(object) -> its name in `names`
+
+    def bind(self, value: Any, hint: str = "k") -> str:
+        """A name for `value` (a function, a setting, a parameter's array)."""
+        if value is None or value is True or value is False:
+            return repr(value)
+        name = self.known.get(id(value))
+        if name is None:
+            name = self.known[id(value)] = f"{hint}{len(self.names)}"
+            self.names[name] = value
+        return name
+
+    def slot(self, slot: int) -> str:
+        """How the code reads a slot: a local for inputs and computed values, a bound name
+        for parameters and constants (the same array at every replay: `Tape.stale` checks
+        the parameters', and constants are constant)."""
+        if self.tape.kinds[slot] in ("x", "t", "ctx"):
+            return f"v{slot}"
+        return self.bind(self.tape.values[slot], "c")
+
+    def emit(self, line: str, depth: int = 1) -> None:
+        self.lines.append("    " * depth + line)
+
+
+def program_source(tape: Any) -> tuple[str, dict[str, Any]]:
+    """The source of the replay function of `tape` and the names it uses."""
+    program = _Program(tape)
+    for step in tape.steps:
+        if hasattr(step, "entries"):
+            _backward(program, step)
+        else:
+            _call(program, step)
+    for slot in _output_slots(tape.output):  # what the caller reads back
+        program.emit(f"values[{slot}] = {program.slot(slot)}")
+    program.names["values"] = tape.values
+    inputs = ", ".join(f"v{slot}" for slot in tape.inputs)
+    return "\n".join([f"def replay({inputs}):", *program.lines, "    return None"]), program.names
+
+
+def make_replay(tape: Any) -> Callable[..., None]:
+    """The replay function of `tape`: call it with the input arrays, in order."""
+    source, names = program_source(tape)
+    code = compile(source, "<autograd.compile tape>", "exec")
+    exec(code, names)  # the source is ours, built from the tape's slots and bound names
+    return names["replay"]
+
+
+def _call(program: _Program, step: Any) -> None:
+    args = [program.bind(a) for a in step.static]
+    for position, slot in step.fills:
+        args[position] = program.slot(slot)
+    for position, rebuild, items, fills in step.nested:
+        shown = [program.bind(a) for a in items]
+        for i, slot in fills:
+            shown[i] = program.slot(slot)
+        args[position] = f"{program.bind(rebuild, 'r')}([{', '.join(shown)}])"
+    args += [f"{key}={program.bind(value)}" for key, value in step.kwargs.items()]
+    call = f"{program.bind(step.function, 'f')}({', '.join(args)})"
+    if step.out is None:
+        program.emit(call)
+        return
+    out = f"v{step.out}"
+    program.emit(f"{out}, v{step.ctx} = {call}" if step.ctx is not None else f"{out} = {call}")
+    if np.ndim(program.tape.values[step.out]) == 0:  # numpy gives scalars for 0-d results
+        program.emit(f"if {out}.__class__ is not ndarray: {out} = asarray({out})")
+
+
+def _backward(program: _Program, plan: Any) -> None:
+    """The lines of `backpropagate(into_grad=True)` for this plan: the gradient reaching
+    node i is the local `g<i>` (None until an edge brings one)."""
+    root = plan.size - 1
+    receivers = {j for _, _, _, _, _, edges, _ in plan.entries for j, needs, _ in edges if needs}
+    program.emit(f"g{root} = {program.slot(plan.seed)}.copy()")
+    for j in sorted(receivers):
+        program.emit(f"g{j} = None")
+    if any(target is not None for *_, target in plan.entries):
+        program.emit("given = set()")  # ids of the arrays handed to parameters' .grad
+    accept = program.bind(plan.accept, "accept")
+    for i, rule, out, ctx, inputs, edges, target in plan.entries:
+        if i != root and i not in receivers:
+            continue  # no gradient can reach this node
+        depth = 1
+        if i != root:
+            program.emit(f"if g{i} is not None:")
+            depth = 2
+        if target is not None:
+            # as the engine: one array never serves two parameters' .grad
+            owner = program.bind(target, "param")
+            program.emit(f"if id(g{i}) in given: g{i} = g{i}.copy()", depth)
+            program.emit(f"else: given.add(id(g{i}))", depth)
+            program.emit(f"{owner}.grad = g{i} if {owner}.grad is None else "
+                         f"{owner}.grad + g{i}", depth)
+        if rule is None:
+            continue
+        results = [f"r{i}_{k}" for k in range(len(edges))]
+        arguments = [f"g{i}", f"v{out}", _ctx(program, ctx)] + [program.slot(s) for s in inputs]
+        program.emit(f"{''.join(r + ', ' for r in results)}= "
+                     f"{program.bind(rule, 'rule')}({', '.join(arguments)})", depth)
+        for result, (j, needs, node) in zip(results, edges):
+            if not needs:
+                continue
+            program.emit(f"if {result} is not None:", depth)
+            if node is not None:  # undo broadcasting, as the engine's accept does
+                program.emit(f"{result} = {accept}({program.bind(node, 'node')}, {result})",
+                             depth + 1)
+            program.emit(f"g{j} = {result} if g{j} is None else g{j} + {result}", depth + 1)
+
+
+def _ctx(program: _Program, ctx: tuple[str, Any]) -> str:
+    kind, content = ctx
+    if kind == "slot":
+        return program.slot(content)
+    if kind == "static":
+        return program.bind(content)
+    # a named tuple holding arrays (a Call of its rebuilder): made again from its slots
+    _, rebuild, items, fills = content.nested[0]
+    shown = [program.bind(a) for a in items]
+    for i, slot in fills:
+        shown[i] = program.slot(slot)
+    return f"{program.bind(rebuild, 'r')}([{', '.join(shown)}])"
+
+
+def _output_slots(template: Any) -> list[int]:
+    """The slots a compiled function's output template (`autograd.compile`) reads."""
+    slots, pending = [], [template]
+    while pending:
+        kind, *content = pending.pop()
+        if kind in ("tensor", "array"):
+            slots.append(content[0])
+        elif kind != "none":  # a tuple or list of templates
+            pending.extend(content[0])
+    return slots
