@@ -122,17 +122,19 @@ def _key(name: str, args: tuple, kwargs: dict) -> tuple[Any, list[np.ndarray]]:
     parts: list[Any] = []
     arrays: list[np.ndarray] = []
     position: dict[int, int] = {}
-    for i, value in enumerate((*args, *kwargs.values())):
-        array = value._array if isinstance(value, Tensor) else value
-        if isinstance(array, np.ndarray):
-            if isinstance(value, Tensor) and value.requires_grad:
+    for i, value in enumerate((*args, *kwargs.values()) if kwargs else args):
+        array = value  # (a plain array is the common case: tested first)
+        if value.__class__ is not np.ndarray and isinstance(value, Tensor):
+            if value.requires_grad:
                 raise CompileError(f"{name}: argument {i} is a Tensor that requires grad; "
                                    "pass inputs as arrays or constant Tensors")
+            array = value._array
+        if array.__class__ is np.ndarray or isinstance(array, np.ndarray):
             seen = position.get(id(array))
             if seen is None:
                 seen = position[id(array)] = len(arrays)
                 arrays.append(array)
-            parts.append((type(value), array.shape, array.dtype, seen))
+            parts.append((value.__class__, array.shape, array.dtype, seen))
             continue
         try:
             hash(value)

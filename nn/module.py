@@ -37,7 +37,6 @@ def _is_parameter(obj: Any) -> bool:
     return isinstance(obj, Value) or (isinstance(obj, Node) and obj.requires_grad)
 
 
-@recorded  # a compiled step clears again
 def clear_grad(p: Node) -> None:
     """Forget a parameter's gradient: None for a Tensor, 0.0 for a Value."""
     p.grad = 0.0 if isinstance(p, Value) else None
@@ -146,6 +145,7 @@ class Module:
         """How many of this module's own parameter entries are fixed at zero (here none)."""
         return 0
 
+    @recorded  # a compiled step clears again
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (None for Tensors, 0.0 for Values)."""
         for p in self.parameters():

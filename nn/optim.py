@@ -146,18 +146,19 @@ class Optimizer:
         every parameter of it has a gradient of its own shape, is still in the arena (a
         Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
-            grads = []
+            grads = [p.grad for p in group.params]
             whole = not self._counts_steps or min(group.t) == max(group.t)
-            for p, view in zip(group.params, group.views or group.params):
-                g = p.grad
-                if isinstance(g, Node):  # a create_graph gradient: step with its data
-                    g = g.data
-                grads.append(g)
-                # a Tensor given a new array, or a gradient to broadcast: one by one
-                if g is None or group.tensors and (
-                        p.data is not view or g.__class__ is not np.ndarray
-                        or g.shape != view.shape):
-                    whole = False
+            if group.tensors:
+                for p, view, g in zip(group.params, group.views, grads):
+                    # a Tensor given a new array, or a gradient to broadcast (or a
+                    # create_graph one, or none): one by one
+                    if g.__class__ is not np.ndarray or p.data is not view or (
+                            g.shape != view.shape):
+                        whole = False
+                        break
+            if not whole or not group.tensors:  # (Values: gradients may be nodes)
+                grads = [g.data if isinstance(g, Node) else g for g in grads]
+                whole = whole and all(g is not None for g in grads)
             if not whole:
                 self._step_each(group, grads)
                 continue

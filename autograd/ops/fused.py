@@ -86,26 +86,25 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
 
 
 def linear_grad(g, out, ctx, x, weight, bias=None):
-    if ctx.activation is not None:
+    x_needs_grad, weight_needs_grad, bias_needs_grad, activation = ctx  # one unpacking
+    if activation is not None:
         # out stands in for the activation's input: a fusable activation's rule reads
         # only its output (autograd.op), so the node keeps no pre-activation array
-        (g,) = ctx.activation.grad(g, out, None, out)
-    n_out, n_in = weight.shape
+        (g,) = activation.grad(g, out, None, out)
     # np.dot hands 2-D products straight to BLAS, skipping the matmul ufunc's dispatch,
     # which is a large part of the cost at a training step's sizes. A create_graph
     # Tensor needs @.
     plain = g.__class__ is np.ndarray
     dot = np.dot if plain else operator.matmul
-    gx = dot(g, weight) if ctx.x_needs_grad else None
+    gx = dot(g, weight) if x_needs_grad else None
     if g.ndim != 2:  # every leading axis is a batch axis
+        n_out, n_in = weight.shape
         g, x = g.reshape(-1, n_out), x.reshape(-1, n_in)
-    gw = dot(g.T, x) if ctx.weight_needs_grad else None
-    if bias is None:
-        return gx, gw
-    if not ctx.bias_needs_grad:
-        return gx, gw, None
+    gw = dot(g.T, x) if weight_needs_grad else None
+    if not bias_needs_grad:  # no bias, or a constant one
+        return (gx, gw) if bias is None else (gx, gw, None)
     # Σ over the batch as a product with ones
-    return gx, gw, (np.dot(ones(len(g), g.dtype), g) if plain else g.sum(axis=0))
+    return gx, gw, (dot(ones(len(g), g.dtype), g) if plain else g.sum(axis=0))
 
 
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -118,12 +117,11 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
     beats numpy's reduction over axis 0 at these sizes (benchmarks/mnist_overhead.py), as
     Caffe computed its bias gradients.
     """
-    key = (n, dtype)
-    vector = _ONES.get(key)
+    vector = _ONES.get((n, dtype))
     if vector is None:
         if len(_ONES) >= 64:  # a few batch sizes repeat; anything else is not worth keeping
             _ONES.clear()
-        vector = _ONES[key] = np.ones(n, dtype=dtype)
+        vector = _ONES[n, dtype] = np.ones(n, dtype=dtype)
         vector.flags.writeable = False
     return vector
 
