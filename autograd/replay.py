@@ -4,7 +4,7 @@ Interpreting a tape step by step pays, at every replay, for what the capture alr
 settled: which slot feeds which argument, which nodes receive a gradient, which context
 an op reads. Here that is settled once. Each recorded call becomes one line,
 
-    v12 = linear_forward(v0, p3, p4, SIGMOID)
+    v4 = linear_forward_3(v0, weight_2, bias_1, None)
 
 each slot a local variable (or, for parameters and constants, a name bound to the array),
 and the backward plan becomes the lines `autograd.engine.backpropagate` would execute for
@@ -31,12 +31,16 @@ class _Program:
         self.known: dict[int, str] = {}  # id(object) -> its name in `names`
 
     def bind(self, value: Any, hint: str = "k") -> str:
-        """A name for `value` (a function, a setting, a parameter's array)."""
-        if value is None or value is True or value is False:
+        """A name for `value` (a function, a setting, a parameter's array), after what it
+        is called (`linear_forward_4`, `weight_7`) when it has a name."""
+        if value is None or value is True or value is False or (
+                value.__class__ in (int, str) or value.__class__ is float and np.isfinite(value)):
             return repr(value)
         name = self.known.get(id(value))
         if name is None:
-            name = self.known[id(value)] = f"{hint}{len(self.names)}"
+            called = getattr(value, "__name__", None) or getattr(value, "label", None)
+            prefix = called if isinstance(called, str) and called.isidentifier() else hint
+            name = self.known[id(value)] = f"{prefix}_{len(self.names)}"
             self.names[name] = value
         return name
 
@@ -46,7 +50,8 @@ class _Program:
         the parameters', and constants are constant)."""
         if self.tape.kinds[slot] in ("x", "t", "ctx"):
             return f"v{slot}"
-        return self.bind(self.tape.values[slot], "c")
+        label = self.tape.labels[slot]  # a parameter's label, for the reader
+        return self.bind(self.tape.values[slot], label if label.isidentifier() else "c")
 
     def emit(self, line: str, depth: int = 1) -> None:
         self.lines.append("    " * depth + line)
@@ -130,9 +135,14 @@ def _backward(program: _Program, plan: Any) -> None:
             if not needs:
                 continue
             program.emit(f"if {result} is not None:", depth)
-            if node is not None:  # undo broadcasting, as the engine's accept does
+            if node is not None and node.op is None:  # a leaf: accept may copy
                 program.emit(f"{result} = {accept}({program.bind(node, 'node')}, {result})",
                              depth + 1)
+            elif node is not None:  # accept is needed only to undo broadcasting
+                program.emit(f"if {result}.__class__ is not ndarray or {result}.shape != "
+                             f"{node.shape!r}:", depth + 1)
+                program.emit(f"{result} = {accept}({program.bind(node, 'node')}, {result})",
+                             depth + 2)
             program.emit(f"g{j} = {result} if g{j} is None else g{j} + {result}", depth + 1)
 
 

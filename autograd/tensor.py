@@ -284,6 +284,8 @@ class Tensor(ew.ElementwiseMethods, Node):
         """`x` as a constant of this tensor's dtype for op `name`; NotImplemented if it is
         no number, list or array. Strings, objects, complex numbers or a None among the
         numbers raise TypeError (numpy would give an error from deep inside, or a nan)."""
+        if x.__class__ is float or x.__class__ is int:  # the common case, checked first
+            return _make(np.array(x, dtype=self._array.dtype))
         # ndarray first: isinstance stops at the first match, and numbers.Real is an ABC
         if isinstance(x, (np.ndarray, numbers.Real, np.generic, list, tuple)):
             return _make(_float_array(x, self._array.dtype, name))

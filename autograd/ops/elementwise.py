@@ -17,12 +17,12 @@ from autograd.op import register
 
 # What a Tensor's binary node saves as its ctx: which input needs a gradient when only one
 # does, so that the rule skips the other's work (the gradient of a constant such as a
-# target or a divisor); None when both do, and always on Values.
+# target or a divisor) and returns None for it; None when both do, and always on Values.
 ONLY_A, ONLY_B = "only a", "only b"
 
 
-def add_grad(g, out, ctx, a, b):
-    return (g, g)
+def add_grad(g, out, only, a, b):
+    return (g if only is not ONLY_B else None, g if only is not ONLY_A else None)
 
 
 ADD = register(
@@ -33,7 +33,7 @@ ADD = register(
 
 
 def sub_grad(g, out, only, a, b):
-    return (g, -g if only is not ONLY_A else None)
+    return (g if only is not ONLY_B else None, -g if only is not ONLY_A else None)
 
 
 SUB = register(
