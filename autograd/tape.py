@@ -16,7 +16,8 @@ tensors that outlive a step, used by reference and updated in place) and constan
 other array, held as captured). A replay runs the calls in order on the slots, then the
 backward plan exactly as `autograd.engine.backpropagate` would, in the same order, so
 its numbers are the eager ones to the last bit: no graph, no validation of what the
-capture already checked, no topological sort.
+capture already checked, no topological sort. It runs them as one generated function
+(`autograd.replay`), so that not even the reading of the tape is paid again.
 """
 
 from __future__ import annotations
