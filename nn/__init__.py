@@ -10,6 +10,7 @@ from nn.activations import (
     Sigmoid,
     Softmax,
     Softplus,
+    Step,
     Tanh,
 )
 from nn.clip import clip_grad_norm
@@ -48,7 +49,7 @@ __all__ = [
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
     "RandomShift",
     "ScalarView", "Sequential", "Sigmoid", "Softmax", "Softplus", "Standardize", "FeatureScaler",
-    "StepLR", "ACTIVATIONS",
+    "Step", "StepLR", "ACTIVATIONS",
     "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
