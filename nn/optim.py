@@ -18,7 +18,8 @@ state with the flat one; so is every parameter of a step where some have no grad
 Parameter groups, as PyTorch has them, give parts of a model their own weight decay:
 `SGD([{"params": weights, "weight_decay": 1e-4}, {"params": biases, "weight_decay": 0}],
 lr=0.1)` (`weights_and_biases(model)` makes the two lists). Groups do not split the flat
-buffer: its decay becomes one number per element, so a step costs what it did.
+buffer: a dtype's parameters are laid out group after group, so that each group's decay
+applies to one run of the buffer (and a group without decay costs nothing).
 
 Nielsen's L2-regularised cost C = C0 + λ/(2n)·Σw² (over the weights, not the biases, n the
 number of training examples) has the gradient ∂C0/∂w + (λ/n)·w: with SGD that is
@@ -39,6 +40,17 @@ from autograd import Node, Tensor, Value
 from nn.module import Module, clear_grad
 
 GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
+# a weight decay: none, one rate for a whole buffer, or (run of the buffer, rate) pairs
+Decay = float | tuple[tuple[slice, float], ...] | None
+
+
+def add_decay(target: np.ndarray, w: np.ndarray, decay: Decay, scale: float = 1.0) -> None:
+    """target += scale·decay·w in place, for flat arrays and a `Decay` other than None."""
+    if isinstance(decay, tuple):
+        for run, rate in decay:
+            target[run] += (scale * rate) * w[run]
+    else:
+        target += (scale * decay) * w
 
 
 class _Group:
@@ -49,12 +61,12 @@ class _Group:
     which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
     (its `.data` unless something assigned another array since), and `grads`, a buffer as long
     into which a step gathers the gradients. `t[i]` counts the steps parameter i took.
-    `decay` is the weight decay: None when it is 0 for all, one number when it is the same
-    for all, else a flat array with each parameter's decay over its slice.
+    `decay` is the group's `Decay`: None when every rate is 0, one rate when all are the
+    same, else (run, rate) pairs; `decays[i]` is parameter i's rate.
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "state", "t", "decay")
+                 "state", "t", "decay", "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int, decays: list[float]) -> None:
@@ -73,18 +85,18 @@ class _Group:
                 p.move_into(view)  # the same values, now in the arena
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
+        self.decays = decays
         if not any(decays):
             self.decay = None
         elif min(decays) == max(decays):
             self.decay = decays[0]
-        else:
-            self.decay = np.repeat(np.array(decays, dtype=dtype), sizes)
-
-    def decay_of(self, i: int) -> float | np.ndarray | None:
-        """Parameter i's weight decay: the group's, or its slice of the per-element one."""
-        if isinstance(self.decay, np.ndarray):
-            return self.decay[self.slices[i]]
-        return self.decay
+        else:  # consecutive parameters with one rate make one run (the groups are in order)
+            runs: list[tuple[int, int, float]] = []
+            for start, stop, rate in zip(bounds, bounds[1:], decays):
+                if runs and runs[-1][2] == rate and runs[-1][1] == start:
+                    start = runs.pop()[0]
+                runs.append((start, stop, rate))
+            self.decay = tuple((slice(a, b), rate) for a, b, rate in runs if rate)
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -258,7 +270,7 @@ class Optimizer:
                 continue
             group.t[i] += 1
             state = [flat[group.slices[i]] for flat in group.state]
-            decay = group.decay_of(i)
+            decay = group.decays[i] or None
             if group.tensors:
                 w = p.data
                 # a copy: `_update` may overwrite its gradient
@@ -272,12 +284,12 @@ class Optimizer:
                 p.data = float(w[0] - update[0])
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: float | np.ndarray | None) -> np.ndarray:
+                decay: Decay) -> np.ndarray:
         """The step to subtract from the flat weights `w` given their gradient `g`.
 
         `state` holds views of this optimizer's state arrays (`_state_names`) for the same
         weights, to be updated in place; `t` is their step count, this step included;
-        `decay` their weight decay (None for none, a number, or one per element).
+        `decay` their weight decay (see `Decay`; `add_decay` applies it).
         `w` must not be changed; `g` is the optimizer's own copy, which it may overwrite
         (saving an array on the hot path). The math stays in the dtype of `w`.
         """
@@ -304,9 +316,9 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: float | np.ndarray | None) -> np.ndarray:
+                decay: Decay) -> np.ndarray:
         if decay is not None:
-            g += decay * w
+            add_decay(g, w, decay)
         momentum = self.momentum
         if momentum:
             velocity = state[0]
@@ -341,9 +353,9 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: float | np.ndarray | None) -> np.ndarray:
+                decay: Decay) -> np.ndarray:
         if decay is not None and not self.decoupled:
-            g += decay * w
+            add_decay(g, w, decay)
         beta1, beta2 = self.betas
         m, v = state
         m *= beta1
@@ -357,7 +369,7 @@ class Adam(Optimizer):
         np.divide(m, step, out=step)
         step *= self.lr / (1.0 - beta1 ** t)
         if decay is not None and self.decoupled:
-            step += (self.lr * decay) * w
+            add_decay(step, w, decay, scale=self.lr)
         return step
 
 

@@ -224,3 +224,26 @@ def test_bad_groups_are_refused_clearly(groups, error, message):
     w, b = _params()
     with pytest.raises(error, match=message):
         nn.SGD(groups(w, b), lr=0.1)
+
+
+def test_groups_of_several_rates_and_dtypes_step_each_parameter_by_its_own():
+    """Rates 0.5, 0, 0.5, 0.2 over float64 and float32 parameters: one SGD step is
+    w - η(g + rate·w) for each, whichever run of whichever buffer it landed in."""
+    rng = np.random.default_rng(0)
+    shapes = [(3, 2), (3,), (2, 3), (2,), (4,)]
+    dtypes = ["float64", "float64", "float32", "float64", "float32"]
+    rates = [0.5, 0.0, 0.5, 0.2, 0.2]
+    params = [Tensor(rng.normal(size=s), d, requires_grad=True) for s, d in zip(shapes, dtypes)]
+    starts = [p.data.astype(np.float64) for p in params]
+    grads = [rng.normal(size=s) for s in shapes]
+    optimizer = nn.SGD([{"params": params[:1], "weight_decay": 0.5},
+                        {"params": params[1:2]},
+                        {"params": params[2:3], "weight_decay": 0.5},
+                        {"params": params[3:], "weight_decay": 0.2}], lr=0.1)
+    for p, g in zip(params, grads):
+        p.grad = g.astype(p.dtype)
+    optimizer.step()
+    for p, w, g, rate in zip(params, starts, grads, rates):
+        tolerance = 1e-12 if p.dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(p.data, w - 0.1 * (g + rate * w), rtol=tolerance,
+                                   atol=tolerance)
