@@ -131,6 +131,13 @@ class Softplus(_Elementwise):
     """log(1 + eˣ), a smooth relu."""
 
 
+@activation("step")
+class Step(_Elementwise):
+    """1 where x > 0, else 0: the perceptron's threshold unit (with a bias b, it fires
+    when w·x > -b, so the threshold is -b). Its derivative is 0 everywhere, so no
+    gradient reaches the layers before it: the reason the smooth sigmoid replaced it."""
+
+
 @register_module
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along `axis`: each slice becomes a probability vector."""
