@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import autograd.engine as engine
+import autograd.mathfn as m
 from autograd.node import Node, recording
 from autograd.op import Op
 from autograd.ops import elementwise as ew
@@ -27,7 +28,7 @@ _NO_PARENTS: tuple = ()
 
 def _to_float(data: Any) -> float:
     if isinstance(data, numbers.Real):
-        return float(data)
+        return m.to_float("Value", data)
     raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
 
 
@@ -76,7 +77,7 @@ class Value(ew.ElementwiseMethods, Node):
         if isinstance(exponent, Value):
             return self._binary(ew.POW, exponent)
         if isinstance(exponent, numbers.Real):
-            return self._unary(ew.POW, float(exponent))
+            return self._unary(ew.POW, _to_float(exponent))
         return NotImplemented
 
     # -- n-ary helpers ------------------------------------------------------------------
@@ -116,7 +117,14 @@ class Value(ew.ElementwiseMethods, Node):
         engine.zero_grad(self)
 
     def _seed_grad(self, gradient: Any) -> Any:
-        return 1.0 if gradient is None else gradient
+        if gradient is None:
+            return 1.0
+        if isinstance(gradient, Value):
+            return gradient
+        if not isinstance(gradient, numbers.Real):
+            raise TypeError(f"backward: gradient must be a number, got "
+                            f"{type(gradient).__name__} {gradient!r:.40}")
+        return _to_float(gradient)
 
     def _zero_like_grad(self) -> float:
         return 0.0
@@ -151,7 +159,7 @@ def _raw_number(x: Any) -> float:
 
 def _constant(x: Any) -> Value:
     if isinstance(x, numbers.Real):
-        return Value(float(x))
+        return Value(_to_float(x))
     return NotImplemented
 
 

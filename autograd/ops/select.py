@@ -48,13 +48,17 @@ CLIP = register(
 
 
 # -- maximum and minimum ----------------------------------------------------------------
+@tensor_method()
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise larger of a and b (broadcast); ties split the gradient equally."""
+    """Elementwise larger of a and b (broadcast); ties split the gradient equally.
+    Also a method: `a.maximum(b)`."""
     return _select(MAXIMUM, *tensor_pair("maximum", a, b))
 
 
+@tensor_method()
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise smaller of a and b (broadcast); ties split the gradient equally."""
+    """Elementwise smaller of a and b (broadcast); ties split the gradient equally.
+    Also a method: `a.minimum(b)`."""
     return _select(MINIMUM, *tensor_pair("minimum", a, b))
 
 
