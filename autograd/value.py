@@ -93,6 +93,26 @@ class Value(ew.ElementwiseMethods, Node):
         return _nary(ew.ADD_N, parents, ew.ADD_N.forward(*[p.data for p in parents]))
 
     @staticmethod
+    def max(values: Iterable[Any]) -> Value:
+        """The largest of `values`, with the Tensor engine's rule for ties.
+
+        A single winner is returned itself (no new node), so the whole gradient goes to
+        it; when k Values tie for the maximum, the result is their mean, so each gets 1/k
+        of the gradient, as `Tensor.max` and max pooling give. A NaN wins, as in numpy.
+        """
+        items = [v if isinstance(v, Value) else Value(v) for v in values]
+        if not items:
+            raise ValueError("Value.max: no values")
+        best = items[0]
+        for v in items[1:]:
+            if v.data > best.data or (v.data != v.data and best.data == best.data):
+                best = v  # strictly greater keeps the first of a tie; a NaN beats a number
+        tied = [v for v in items if v.data == best.data]
+        if len(tied) < 2:
+            return best
+        return Value.sum(tied) * (1.0 / len(tied))
+
+    @staticmethod
     def dot(weights: Iterable[Any], inputs: Iterable[Any]) -> Value:
         """sum(w * x) as one node (the trade-off of `Value.sum` applies)."""
         ws = tuple(w if isinstance(w, Value) else Value(w) for w in weights)

@@ -198,7 +198,7 @@ class _Pool(Module):
 class MaxPool2d(_Pool):
     """The max of each kernel_size window, windows `stride` apart (default: kernel_size).
 
-    Backward sends each window's gradient to its maximum alone (the first one on a tie).
+    Backward sends each window's gradient to its maximum; k tied maxima get 1/k each.
     """
 
     _function = staticmethod(max_pool2d)
