@@ -44,6 +44,13 @@ class DataLoader:
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self._rng = make_rng(seed, rng)
 
+    def check_targets(self, name: str, role: str) -> None:
+        """Raise ValueError (naming `name` and the loader's `role`) if this loader gives
+        inputs alone, where (inputs, targets) pairs are needed."""
+        if self.y is None:
+            raise ValueError(f"{name}: the {role} loader gives inputs without targets; "
+                             "build it as DataLoader(x, y)")
+
     def __len__(self) -> int:
         n = len(self.x)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

@@ -86,6 +86,16 @@ def quadratic_cost(pred: Any, target: Any) -> Any:
     return ((pred - target) ** 2).sum() / (2 * n)
 
 
+def _probability_targets(name: str, target: Any) -> None:
+    """Refuse targets outside [0, 1] (or NaN): the loss has no minimum there, and training
+    would push the outputs without bound, as PyTorch's binary_cross_entropy also refuses."""
+    values = np.asarray(target if isinstance(target, list) else target.data)
+    outside = ~((values >= 0.0) & (values <= 1.0))
+    if outside.any():
+        raise ValueError(f"{name}: targets must lie in [0, 1] (probabilities of the class "
+                         f"1), got {values[outside].flat[0]!r} among {outside.sum()} outside")
+
+
 def _clipped(p: Value, eps: float) -> Value:
     # like Tensor.clip: outside [eps, 1 - eps] the value is a constant, with no gradient
     return p if eps <= p.data <= 1.0 - eps else Value(min(max(p.data, eps), 1.0 - eps))
@@ -96,9 +106,10 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
     """-[t log p + (1-t) log(1-p)] on probabilities p, clipped to [eps, 1-eps].
 
     The clip keeps log away from 0. For raw scores, `binary_cross_entropy_with_logits`
-    is exact and stable without it.
+    is exact and stable without it. Targets must lie in [0, 1] (ValueError otherwise).
     """
     prob, target = _pairs("binary_cross_entropy", prob, target)
+    _probability_targets("binary_cross_entropy", target)
     if isinstance(prob, list):
         per = []
         for p, t in zip(prob, target):
@@ -111,8 +122,10 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> Any:
-    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z."""
+    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z.
+    Targets must lie in [0, 1] (ValueError otherwise)."""
     logit, target = _pairs("binary_cross_entropy_with_logits", logit, target)
+    _probability_targets("binary_cross_entropy_with_logits", target)
     if isinstance(logit, list):
         per = [z.softplus() - t * z for z, t in zip(logit, target)]
         return _reduce("binary_cross_entropy_with_logits", per, reduction)

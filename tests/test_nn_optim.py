@@ -99,7 +99,7 @@ def test_optimizer_argument_checks():
         nn.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="nesterov needs a momentum"):
         nn.SGD(_values(), lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         nn.Adam(_values(), lr=0.0)
 
 
