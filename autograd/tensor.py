@@ -41,6 +41,11 @@ from autograd.node import Node, recording
 from autograd.op import Op
 from autograd.ops import elementwise as ew
 
+# The most elements an op or a layer allocates because of a size setting (8 GiB of
+# float32): beyond it, a setting (padding=10**6, a layer of 10**7 units) is a mistake, which
+# gets an error naming it rather than numpy's MemoryError or an exhausted machine.
+MAX_ELEMENTS = 2 ** 31
+
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _new = object.__new__
 

@@ -14,6 +14,7 @@ A node keeps only what backward needs: its data, grad, parents, op, the op's con
 from __future__ import annotations
 
 import numbers
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,9 @@ _NO_PARENTS: tuple = ()
 def _to_float(data: Any) -> float:
     if isinstance(data, numbers.Real):
         return m.to_float("Value", data)
-    raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
+    # reprlib: a deeply nested list would make repr itself fail (RecursionError)
+    raise TypeError(f"Value needs a real number, got {type(data).__name__}: "
+                    f"{reprlib.repr(data)}")
 
 
 class Value(ew.ElementwiseMethods, Node):

@@ -28,12 +28,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.op import Op, register
-from autograd.tensor import Tensor, check_dtypes, constant_input, result
+from autograd.tensor import MAX_ELEMENTS, Tensor, check_dtypes, constant_input, result
 
 FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
-# 8 GiB of float32: an array this large comes from a mistaken setting (padding=10**6), and
-# numpy would otherwise try to allocate it, or fail with a message naming no setting
-MAX_ELEMENTS = 2 ** 31
 
 
 # -- geometry ---------------------------------------------------------------------------

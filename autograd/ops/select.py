@@ -28,7 +28,8 @@ def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         raise ValueError("clip: give lo, hi or both")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: lo {lo} is greater than hi {hi}")
-    bounds = Bounds(-np.inf if lo is None else float(lo), np.inf if hi is None else float(hi))
+    bounds = Bounds(-np.inf if lo is None else m.to_float("clip", lo),
+                    np.inf if hi is None else m.to_float("clip", hi))
     return result(CLIP.forward(x.data, bounds), (x,), CLIP, bounds)
 
 

@@ -159,3 +159,22 @@ def test_maximum_and_minimum_are_methods_too():
     np.testing.assert_array_equal(a.minimum(2.5).data, [1.0, 2.5])
     (a.maximum(b) + a.minimum(b)).sum().backward()
     np.testing.assert_array_equal(a.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("call", [lambda: Value(1.0).leaky_relu(10 ** 400),
+                                  lambda: Tensor([1.0]).elu(10 ** 400),
+                                  lambda: Tensor([1.0]).clip(10 ** 400)],
+                         ids=["leaky_relu", "elu", "clip"])
+def test_op_settings_too_large_for_a_float_are_a_clear_error(call):
+    with pytest.raises(ValueError, match="too large for a float"):
+        call()
+
+
+def test_a_deeply_nested_list_is_a_type_error_not_a_recursion_error():
+    deep = 1.0
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TypeError, match="Value needs a real number, got list"):
+        Value.sum(deep)
+    with pytest.raises(TypeError, match="Tensor: cannot make a float32 array"):
+        Tensor(deep)

@@ -141,3 +141,28 @@ def test_fit_does_not_warn_when_training_goes_well():
         warnings.simplefilter("error")
         nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1),
                nn.DataLoader(x, y, batch_size=8), epochs=2, progress=False)
+
+
+# -- sizes ------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, argument", [
+    (lambda: nn.Linear(INF, 3), "in_features"),
+    (lambda: nn.Linear(3, NAN), "out_features"),
+    (lambda: nn.Linear(2.5, 3), "in_features"),
+    (lambda: nn.Conv2d(1, INF, 3), "out_channels"),
+    (lambda: nn.LSTM(2, INF), "hidden_size"),
+    (lambda: nn.DataLoader(np.zeros((3, 2)), batch_size=INF), "batch_size"),
+], ids=["linear-inf", "linear-nan", "linear-fraction", "conv-inf", "lstm-inf", "loader-inf"])
+def test_sizes_that_are_not_whole_numbers_are_named(make, argument):
+    with pytest.raises(ValueError, match=rf"{argument} must be a whole number"):
+        make()
+
+
+def test_a_layer_too_large_to_allocate_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"a weight of shape \(10000000, 784\) would have"):
+        nn.mlp(784, [10 ** 7, 10])
+
+
+def test_a_shift_that_moves_images_out_of_the_frame_is_refused():
+    with pytest.raises(ValueError, match="RandomShift: max_shift 28 must be smaller"):
+        nn.RandomShift(28)
+    assert nn.RandomShift(27).max_shift == 27
