@@ -86,6 +86,16 @@ def quadratic_cost(pred: Any, target: Any) -> Any:
     return ((pred - target) ** 2).sum() / (2 * n)
 
 
+def _probability_targets(name: str, target: Any) -> None:
+    """Refuse targets outside [0, 1] (or NaN): the loss has no minimum there, and training
+    would push the outputs without bound, as PyTorch's binary_cross_entropy also refuses."""
+    values = np.asarray(target if isinstance(target, list) else target.data)
+    outside = ~((values >= 0.0) & (values <= 1.0))
+    if outside.any():
+        raise ValueError(f"{name}: targets must lie in [0, 1] (probabilities of the class "
+                         f"1), got {values[outside].flat[0]!r} among {outside.sum()} outside")
+
+
 def _clipped(p: Value, lo: float, hi: float) -> Value:
     # like Tensor.clip: outside [lo, hi] the value is a constant, with no gradient
     return p if lo <= p.data <= hi else Value(min(max(p.data, lo), hi))
@@ -118,8 +128,11 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
     or below `tiny` (z below about -708 in float64, -87 in float32), the probability
     no longer says how wrong it is and the gradient here is 0, while the logits form is
     exact and stable at any z (and one node shorter).
+
+    Targets must lie in [0, 1] (ValueError otherwise).
     """
     prob, target = _pairs("binary_cross_entropy", prob, target)
+    _probability_targets("binary_cross_entropy", target)
     if isinstance(prob, list):  # Values hold float64
         lo, hi = probability_bounds(np.float64) if eps is None else (eps, 1.0 - eps)
         per = []
@@ -134,8 +147,10 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> Any:
-    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z."""
+    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z.
+    Targets must lie in [0, 1] (ValueError otherwise)."""
     logit, target = _pairs("binary_cross_entropy_with_logits", logit, target)
+    _probability_targets("binary_cross_entropy_with_logits", target)
     if isinstance(logit, list):
         per = [z.softplus() - t * z for z, t in zip(logit, target)]
         return _reduce("binary_cross_entropy_with_logits", per, reduction)

@@ -30,7 +30,7 @@ the biases'.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
 
@@ -100,6 +100,32 @@ class _Group:
             self.decay = tuple((slice(a, b), rate) for a, b, rate in runs if rate)
 
 
+def checked_setting(owner: str, argument: str, value: Any, accept: Callable[[float], bool],
+                    wanted: str) -> float:
+    """`value` as a float if `accept` says so; else a ValueError naming `argument` of
+    `owner` and saying what it must be (`wanted`). NaN fails every comparison, so an
+    `accept` written as bounds (0 < v < inf) refuses it too."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not accept(number):
+        raise ValueError(f"{owner}: {argument} must be {wanted}, got {value!r}")
+    return number
+
+
+def _positive(v: float) -> bool:
+    return 0.0 < v < math.inf
+
+
+def _non_negative(v: float) -> bool:
+    return 0.0 <= v < math.inf
+
+
+def _fraction(v: float) -> bool:
+    return 0.0 <= v < 1.0
+
+
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     try:
         return np.broadcast_shapes(shape, target) == target
@@ -124,9 +150,9 @@ def _parameter_groups(name: str, params: Any, weight_decay: float
             raise ValueError(f"{name}: parameter group {k} needs 'params' and may set "
                              f"'weight_decay'; got keys {sorted(group)}")
         members = group["params"]
-        decay = float(group.get("weight_decay", weight_decay))
-        if decay < 0.0:
-            raise ValueError(f"{name}: weight_decay must be >= 0, got {decay} (group {k})")
+        decay = checked_setting(f"{name} (parameter group {k})", "weight_decay",
+                                group.get("weight_decay", weight_decay), _non_negative,
+                                "a finite number >= 0")
         groups.append(MappingProxyType({
             "params": (members,) if isinstance(members, Node) else tuple(members),
             "weight_decay": decay}))
@@ -159,15 +185,13 @@ class Optimizer:
     def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float,
                  weight_decay: float) -> None:
         name = type(self).__name__
-        if lr <= 0.0:
-            raise ValueError(f"{name}: lr must be positive, got {lr}")
-        if weight_decay < 0.0:
-            raise ValueError(f"{name}: weight_decay must be >= 0")
-        self.param_groups = _parameter_groups(name, params, weight_decay)
+        self.lr = checked_setting(name, "lr", lr, _positive, "a finite number > 0")
+        self._weight_decay = checked_setting(name, "weight_decay", weight_decay,
+                                             _non_negative, "a finite number >= 0")
+        self.param_groups = _parameter_groups(name, params, self._weight_decay)
         self.params = [p for group in self.param_groups for p in group["params"]]
         if not self.params:
             raise ValueError(f"{name}: no parameters to optimise")
-        self.lr, self._weight_decay = float(lr), float(weight_decay)
         self._groups = self._make_groups()
 
     @property
@@ -311,11 +335,10 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float = 0.01,
                  momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        if nesterov and momentum == 0.0:
+        self.momentum = checked_setting("SGD", "momentum", momentum, _fraction, "in [0, 1)")
+        if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov needs a momentum > 0")
-        self.momentum, self.nesterov = float(momentum), nesterov
+        self.nesterov = nesterov
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
@@ -349,10 +372,13 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False) -> None:
-        if not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.decoupled = float(eps), decoupled
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(checked_setting("Adam", "betas", b, _fraction, "in [0, 1)")
+                           for b in betas)
+        # eps keeps the step finite where v is 0: 0 would divide 0 by 0
+        self.eps = checked_setting("Adam", "eps", eps, _positive, "a finite number > 0")
+        self.decoupled = decoupled
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
@@ -400,7 +426,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = step_size
+        self.gamma = checked_setting("StepLR", "gamma", gamma, _positive, "a finite number > 0")
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -413,7 +440,9 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
         if t_max < 1:
             raise ValueError(f"CosineAnnealingLR: t_max must be >= 1, got {t_max}")
-        self.t_max, self.min_lr = t_max, min_lr
+        self.t_max = t_max
+        self.min_lr = checked_setting("CosineAnnealingLR", "min_lr", min_lr, _non_negative,
+                                      "a finite number >= 0")
 
     def lr_at(self, epoch: int) -> float:
         progress = min(epoch, self.t_max) / self.t_max

@@ -31,7 +31,7 @@ from autograd import (
     lstm_sequence,
     rnn_sequence,
 )
-from nn.init import make_rng
+from nn.init import make_rng, whole_number
 from nn.layers import as_tensor
 from nn.module import Module, register_module
 
@@ -66,11 +66,11 @@ class _Recurrent(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool,
                  batch_first: bool, dtype: str, seed: int | None,
                  rng: np.random.Generator | None) -> None:
-        if min(input_size, hidden_size, num_layers) < 1:
-            raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers "
-                             f"must be positive, got {input_size}, {hidden_size}, {num_layers}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.batch_first = int(num_layers), bool(batch_first)
+        name = type(self).__name__
+        self.input_size = whole_number(name, "input_size", input_size)
+        self.hidden_size = whole_number(name, "hidden_size", hidden_size)
+        self.num_layers = whole_number(name, "num_layers", num_layers)
+        self.batch_first = bool(batch_first)
         self.has_bias, self.dtype = bool(bias), str(np.dtype(dtype))
         rng = make_rng(seed, rng)
         bound = 1.0 / math.sqrt(self.hidden_size)  # PyTorch's U(-1/√H, 1/√H) for all
@@ -215,7 +215,9 @@ class _Cell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, dtype: str,
                  seed: int | None, rng: np.random.Generator | None) -> None:
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        name = type(self).__name__
+        self.input_size = whole_number(name, "input_size", input_size)
+        self.hidden_size = whole_number(name, "hidden_size", hidden_size)
         self.has_bias, self.dtype = bool(bias), str(np.dtype(dtype))
         rng = make_rng(seed, rng)
         bound = 1.0 / math.sqrt(self.hidden_size)

@@ -349,10 +349,10 @@ class ElementwiseMethods:
         return self._unary(STEP)
 
     def leaky_relu(self, slope: float = 0.01) -> Any:
-        return self._unary(LEAKY_RELU, float(slope))
+        return self._unary(LEAKY_RELU, m.to_float("leaky_relu", slope))
 
     def elu(self, alpha: float = 1.0) -> Any:
-        return self._unary(ELU, float(alpha))
+        return self._unary(ELU, m.to_float("elu", alpha))
 
     def softplus(self) -> Any:
         return self._unary(SOFTPLUS)

@@ -215,7 +215,7 @@ def test_groups_are_read_only_once_made():
     (lambda w, b: [{"weight_decay": 0.1}], ValueError, "group 0 needs 'params'"),
     (lambda w, b: [{"params": w}, b[0]], TypeError, "item 1 is a Tensor"),
     (lambda w, b: [{"params": w}, {"params": b, "weight_decay": -1.0}], ValueError,
-     r"weight_decay must be >= 0, got -1.0 \(group 1\)"),
+     r"\(parameter group 1\): weight_decay must be a finite number >= 0, got -1"),
     (lambda w, b: [{"params": w}, {"params": w + b}], ValueError,
      "parameter 1 is parameter 0 again"),
     (lambda w, b: [{"params": []}, {"params": []}], ValueError, "no parameters"),

@@ -36,9 +36,9 @@ def test_linear_matches_matmul_and_gradcheck(batch, n_in, n_out, use_bias, data)
 
 
 def test_linear_skips_gradients_nobody_needs():
-    x = Tensor(np.ones((2, 3)))  # data: no gradient wanted
-    w = Tensor(np.ones((4, 3)), requires_grad=True)
-    y = ag.linear(x, w, Tensor(np.zeros(4)))
+    x = Tensor(np.ones((2, 3)), dtype="float32")  # data: no gradient wanted
+    w = Tensor(np.ones((4, 3)), dtype="float32", requires_grad=True)
+    y = ag.linear(x, w, Tensor(np.zeros(4), dtype="float32"))
     assert y.ctx[:3] == (False, True, False)  # x, weight, bias: does each need a gradient?
     y.sum().backward()
     assert x.grad is None and w.grad.dtype == np.float32
@@ -79,7 +79,7 @@ def test_linear_activation_errors():
 
 
 def test_linear_errors():
-    w = Tensor(np.ones((4, 3)))
+    w = Tensor(np.ones((4, 3)))  # float64, as every input below but the last
     with pytest.raises(ValueError, match=re.escape(
             "linear: input of shape (2, 5) does not end in 3 features")):
         ag.linear(Tensor(np.ones((2, 5))), w)
@@ -88,8 +88,8 @@ def test_linear_errors():
         ag.linear(Tensor(np.ones((2, 3))), w, Tensor(np.ones(3)))
     with pytest.raises(ValueError, match="weight must be a 2-D Tensor"):
         ag.linear(Tensor(np.ones(3)), Tensor(np.ones(3)))
-    with pytest.raises(TypeError, match="linear: dtype mismatch float64 vs float32"):
-        ag.linear(Tensor(np.ones((2, 3)), dtype="float64"), w)
+    with pytest.raises(TypeError, match="linear: dtype mismatch float32 vs float64"):
+        ag.linear(Tensor(np.ones((2, 3)), dtype="float32"), w)
 
 
 # -- cross entropy -----------------------------------------------------------------------
