@@ -26,6 +26,7 @@ from autograd import (
     Tensor,
     concatenate,
     hidden_states,
+    input_projections,
     linear,
     lstm_cell,
     lstm_sequence,
@@ -115,13 +116,12 @@ class _Recurrent(Module):
     def _layers(self, x: Any, initial: tuple[Any, ...]) -> tuple[Tensor, list[Tensor]]:
         """Run every layer: (outputs (T, N, H), [final state of each layer])."""
         x, unbatched = self._sequence_input(x)
-        n_steps, n_batch = x.shape[0], x.shape[1]
+        n_batch = x.shape[1]
         states0 = [self._initial_state(s, n_batch, unbatched) for s in initial]
         finals = []
         for k in range(self.num_layers):
             weight_ih, weight_hh, bias = self._layer_parameters(k)
-            projections = linear(x.reshape(n_steps * n_batch, -1), weight_ih, bias)
-            projections = projections.reshape(n_steps, n_batch, -1)
+            projections = input_projections(x, weight_ih, bias)
             states = self._run(projections, [s[k:k + 1] for s in states0], weight_hh)
             x = hidden_states(states)
             finals.append(states[-1])
