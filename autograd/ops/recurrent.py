@@ -60,7 +60,6 @@ class Sequence:
         self.states = np.empty((rows, n_steps + 1, n_hidden, n_batch), dtype=dtype)
         self.states[:, 0] = state0.transpose(0, 2, 1)
         self.activations = np.empty((n_steps, n_gates, n_batch), dtype=dtype) if lstm else None
-        self.slopes = np.empty((n_steps, n_gates, n_batch), dtype=dtype) if lstm else None
         self.tanh_c = np.empty((n_steps, n_hidden, n_batch), dtype=dtype) if lstm else None
         self.weight_hh_t = np.ascontiguousarray(weight_hh.T)  # for the products in backward
         self.grad: np.ndarray | None = None
@@ -130,11 +129,6 @@ def _lstm_forward(seq: Sequence, t: int, p_t: np.ndarray, weight_hh: np.ndarray)
     a *= 0.5
     np.tanh(a, out=a)
     a *= 0.5
-    # the slopes backward needs, from u = a/2 here: σ' = σ(1 - σ) = ¼ - u² for i, f, o,
-    # and tanh' = 1 - g² = 4(¼ - u²) for g
-    slope = np.multiply(a, a, out=seq.slopes[t])
-    np.subtract(0.25, slope, out=slope)
-    slope[2 * n:3 * n] *= 4.0
     a += 0.5
     i, f, g, o = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
     g *= 2.0
@@ -165,7 +159,12 @@ def _lstm_backward(seq: Sequence, t: int, grad: np.ndarray) -> tuple[np.ndarray,
     np.multiply(d_c, c_prev, out=d_gates[n:2 * n])
     np.multiply(d_c, i, out=d_gates[2 * n:3 * n])
     np.multiply(grad_h, tanh_c, out=d_gates[3 * n:])
-    d_gates *= seq.slopes[t]
+    slope = a * a  # σ' = a(1 - a) on i, f, o; tanh' = 1 - g² on g
+    np.subtract(a, slope, out=slope)
+    slope_g = slope[2 * n:3 * n]
+    np.multiply(g, g, out=slope_g)
+    np.subtract(1.0, slope_g, out=slope_g)
+    d_gates *= slope
     d_state = np.empty((2,) + c_prev.shape, dtype=a.dtype)
     np.dot(seq.weight_hh_t, d_gates, out=d_state[0])
     np.multiply(d_c, f, out=d_state[1])
