@@ -9,10 +9,11 @@
 Parameters are named and laid out as PyTorch's (`weight_ih_l0` (G·H, input_size),
 `weight_hh_l0` (G·H, H), `bias_ih_l0`, `bias_hh_l0` (G·H,), the LSTM's gate blocks in the
 order i, f, g, o), so a state_dict of `torch.nn.RNN`/`LSTM` converted to numpy loads
-unchanged. Each layer computes the input projections of all steps in one product and then
-runs one graph node per time step (`autograd.rnn_sequence`, `autograd.lstm_sequence`):
-backpropagation through time is the ordinary backward pass. The cells compute one step
-from the engine's elementwise ops, every gate a node of its own.
+unchanged. Each layer computes the input projections of all steps at once
+(`autograd.input_projections`) and then runs one graph node per time step
+(`autograd.rnn_sequence`, `autograd.lstm_sequence`): backpropagation through time is the
+ordinary backward pass. The cells compute one step from the engine's elementwise ops,
+every gate a node of its own.
 """
 
 from __future__ import annotations

@@ -44,13 +44,14 @@ class Sequence:
     then each gate is a contiguous block of rows, and the elementwise work on it runs
     about a third faster than on a strided block of columns. Forward writes every state
     into `states` (rows, T + 1, H, N), the initial one first; each step's output is a
-    transposed view into it. The LSTM keeps its gate activations (T, 4H, N) and tanh(c_t)
-    (T, H, N) for backward. A plain backward fills `grad` (∂/∂P) step by step; step 0
-    then forms ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1} for all steps at once, one product of
-    (G, T·N) by (T·N, H) instead of T small ones.
+    transposed view into it; P from `input_projections` is laid out (T, G, N) alike. The
+    LSTM keeps its gate activations (T, 4H, N) and tanh(c_t) (T, H, N) for backward. A
+    plain backward fills `grad` (∂/∂P) step by step; step 0 then forms
+    ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1} for all steps at once, one product of (G, T·N) by (T·N, H)
+    instead of T small ones.
     """
 
-    __slots__ = ("states", "activations", "slopes", "tanh_c", "weight_hh_t", "grad", "last_step",
+    __slots__ = ("states", "activations", "tanh_c", "weight_hh_t", "grad", "last_step",
                  "grad_pass", "scratch", "weight_needs_grad")
 
     def __init__(self, state0: np.ndarray, n_steps: int, n_gates: int, lstm: bool,
