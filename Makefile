@@ -20,8 +20,8 @@ lint: $(VENV)/.installed
 
 # benchmarks need the [bench] extra (torch, micrograd), installed on first use
 BENCHMARKS ?= benchmarks/scalar_engine.py benchmarks/tensor_ops.py benchmarks/mnist_mlp.py \
-              benchmarks/mnist_overhead.py \
-              benchmarks/conv.py
+              benchmarks/mnist_overhead.py benchmarks/nielsen.py \
+              benchmarks/conv.py benchmarks/rnn.py benchmarks/explorer.py
 bench: $(VENV)/.installed-bench
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(PY) "$$script" || exit 1; done
 

@@ -20,7 +20,13 @@ from autograd.ops.conv import conv1d, conv2d, fold, unfold
 from autograd.ops.fused import cross_entropy, linear
 from autograd.ops.linalg import matmul
 from autograd.ops.pool import avg_pool2d, max_pool2d
-from autograd.ops.recurrent import hidden_states, lstm_cell, lstm_sequence, rnn_sequence
+from autograd.ops.recurrent import (
+    hidden_states,
+    input_projections,
+    lstm_cell,
+    lstm_sequence,
+    rnn_sequence,
+)
 from autograd.ops.reduce import logsumexp
 from autograd.ops.select import clip, maximum, minimum, where
 from autograd.ops.shape import concatenate, pad, stack
@@ -37,5 +43,5 @@ __all__ = [
     "matmul", "maximum", "minimum", "pad", "softmax", "stack", "unfold", "where",
     "draw_graph", "grad", "gradcheck", "gradients", "graph_stats", "is_recording",
     "keep_freed_memory", "no_grad", "render_graph", "topological_order", "trace_backward",
-    "hidden_states", "lstm_cell", "lstm_sequence", "rnn_sequence",
+    "hidden_states", "input_projections", "lstm_cell", "lstm_sequence", "rnn_sequence",
 ]

@@ -72,9 +72,11 @@ def gradcheck(f: Callable[..., Node], inputs: Sequence[Node], eps: float = 1e-6,
               seed: int = 0) -> GradcheckResult:
     """Compare d f(*inputs) / d input with central differences, element by element.
 
-    An element passes when |engine - numerical| <= atol + rtol * |numerical|. Returns a
+    An element passes when |engine - numerical| <= atol + rtol * |numerical|, both being
+    finite (a NaN or inf never passes, even on both sides). Returns a
     `GradcheckResult` listing, per input, the worst absolute and relative error; raises
     `GradcheckError` with that table when any input fails (unless raise_on_failure=False).
+    TypeError when an input is not a float64 Value or Tensor, or `f` returns no node.
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -85,6 +87,9 @@ def gradcheck(f: Callable[..., Node], inputs: Sequence[Node], eps: float = 1e-6,
             raise TypeError(f"gradcheck: input {i} has dtype {dtype}; use float64")
 
     output = f(*inputs)
+    if not isinstance(output, Node):
+        raise TypeError(f"gradcheck: f must return a Value or Tensor, got "
+                        f"{type(output).__name__}")
     out_data = output.data
     projection = None
     if np.ndim(out_data) > 0 and np.size(out_data) > 1:
@@ -131,7 +136,8 @@ def _compare(x: Node, i: int, engine_grad: np.ndarray, numerical: np.ndarray,
     abs_error = np.abs(engine_grad - numerical)
     rel_error = abs_error / np.maximum(np.abs(numerical), 1e-12)
     failing = abs_error > atol + rtol * np.abs(numerical)
-    failing |= np.isnan(engine_grad) != np.isnan(numerical)
+    # a NaN or inf on either side is no agreement, even when both sides have it
+    failing |= ~np.isfinite(engine_grad) | ~np.isfinite(numerical)
     # report the worst failing element, or the worst one overall when all pass
     score = np.where(failing, np.inf, np.nan_to_num(abs_error, nan=-1.0))
     worst = np.unravel_index(int(np.argmax(score)), numerical.shape) if score.size else ()

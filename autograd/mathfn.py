@@ -22,6 +22,16 @@ _NAN = float("nan")
 _EXP_CAP = {np.float64: 709.0, np.float32: 88.0, np.float16: 11.0}
 
 
+def to_float(name: str, number: Any) -> float:
+    """A real number as a float; an int beyond float's range (about 1.8e308) is a
+    ValueError naming `name`, not an OverflowError from deep inside."""
+    try:
+        return float(number)
+    except OverflowError:
+        raise ValueError(f"{name}: an int of {len(str(abs(int(number))))} digits is too "
+                         "large for a float") from None
+
+
 def raw(x: Any) -> Any:
     """The plain number or array behind `x` (constants in a gradient rule use this)."""
     return x.data if isinstance(x, Node) else x
@@ -59,13 +69,25 @@ def sqrt(x: Any) -> Any:
 def sin(x: Any) -> Any:
     if isinstance(x, Node):
         return x.sin()
-    return math.sin(x) if x.__class__ is float else np.sin(x)
+    if x.__class__ is float:
+        try:
+            return math.sin(x)
+        except ValueError:  # math refuses ±inf; numpy gives nan
+            return _NAN
+    with np.errstate(invalid="ignore"):
+        return np.sin(x)
 
 
 def cos(x: Any) -> Any:
     if isinstance(x, Node):
         return x.cos()
-    return math.cos(x) if x.__class__ is float else np.cos(x)
+    if x.__class__ is float:
+        try:
+            return math.cos(x)
+        except ValueError:  # math refuses ±inf; numpy gives nan
+            return _NAN
+    with np.errstate(invalid="ignore"):
+        return np.cos(x)
 
 
 def tanh(x: Any) -> Any:
@@ -102,7 +124,7 @@ def softplus(x: Any) -> Any:
 
 def relu(x: Any) -> Any:
     if x.__class__ is float:
-        return x if x > 0.0 else 0.0
+        return 0.0 if x <= 0.0 else x  # a nan stays nan, as np.maximum keeps it
     return np.maximum(x, 0)
 
 
@@ -146,7 +168,8 @@ def divide(a: Any, b: Any) -> Any:
 
 
 def step(x: Any) -> Any:
-    """1 where x > 0, else 0: the derivative of relu, as a constant."""
+    """1 where x > 0, else 0 (0 at 0), in x's dtype: the step activation's forward, and
+    the derivative of relu as a constant."""
     x = raw(x)
     if x.__class__ is float:
         return 1.0 if x > 0.0 else 0.0
@@ -157,5 +180,7 @@ def sign(x: Any) -> Any:
     """The derivative of |x| as a constant (0 at 0, as numpy and PyTorch choose)."""
     x = raw(x)
     if x.__class__ is float:
+        if x != x:
+            return x  # nan, as np.sign gives
         return (x > 0.0) - (x < 0.0) + 0.0
     return np.sign(x)

@@ -18,7 +18,10 @@ and this module imports none of them (`import autograd` loads them all).
 In-place changes are tracked by a version counter: assigning `.data` or using `+=`,
 `-=`, `*=`, `/=` bumps `_version` (so does `mark_modified()`). Every recorded node saves
 its inputs' versions, and backward refuses to use a tensor that changed since (its
-gradient would be wrong).
+gradient would be wrong). A view (the result of reshape, transpose, basic indexing or
+`detach` that shares its input's memory) keeps a reference to its `_base`, the tensor
+owning that memory: as in PyTorch, a change through any view counts as a change of the
+base, and the version saved for a view is its base's, so every view sees it.
 
 Op authors build results with `result(array, inputs, op, ctx)` and turn numbers or arrays
 into constants with `constant_input`; `check_dtypes` and `float_dtype` check dtypes.
@@ -33,14 +36,19 @@ from typing import Any
 import numpy as np
 
 import autograd.engine as engine
+import autograd.mathfn as m
 from autograd.node import Node, recording
 from autograd.op import Op
 from autograd.ops import elementwise as ew
 from autograd.tape import derived, recorded
 
+# The most elements an op or a layer allocates because of a size setting (8 GiB of
+# float32): beyond it, a setting (padding=10**6, a layer of 10**7 units) is a mistake, which
+# gets an error naming it rather than numpy's MemoryError or an exhausted machine.
+MAX_ELEMENTS = 2 ** 31
+
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _new = object.__new__
-_version_of = operator.attrgetter("_version")
 
 
 _KNOWN_DTYPES = {key: dtype for dtype in FLOAT_DTYPES.values()
@@ -70,7 +78,7 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
     t.grad = None
     t.label = ""
     t._version = 0
-    t._detached_from = None
+    t._base = None
     if parents is None:
         t.parents = ()
         t.op = None
@@ -86,24 +94,49 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
     return t
 
 
+def _version_of(t: Tensor) -> int:
+    """The version that counts for `t`: its base's when it is a view."""
+    return t._version if t._base is None else t._base._version
+
+
 def _versions(parents: tuple) -> tuple[int, ...]:
-    """The parents' version counters; unrolled for the common arities, which spares
-    the generic tuple(map(...)) its iterator on this hot path."""
+    """The parents' versions (`_version_of`), spelled out for the common arities: a
+    function call or tuple(map(...)) per node costs more on this hot path."""
     n = len(parents)
     if n == 2:
-        return (parents[0]._version, parents[1]._version)
+        a, b = parents
+        return (a._version if a._base is None else a._base._version,
+                b._version if b._base is None else b._base._version)
     if n == 1:
-        return (parents[0]._version,)
+        a = parents[0]
+        return (a._version if a._base is None else a._base._version,)
     if n == 3:
-        return (parents[0]._version, parents[1]._version, parents[2]._version)
+        a, b, c = parents
+        return (a._version if a._base is None else a._base._version,
+                b._version if b._base is None else b._base._version,
+                c._version if c._base is None else c._base._version)
     return tuple(map(_version_of, parents))
+
+
+def default_dtype(data: Any) -> np.dtype:
+    """The dtype a Tensor of `data` gets when none is asked for: a float32 or float64
+    array's (or numpy scalar's) own, as in PyTorch; float32 for a float16 one (which it
+    holds exactly), for Python numbers and lists, and for integer or boolean arrays."""
+    kind = getattr(data, "dtype", None)
+    if kind is None or kind.kind != "f" or kind == np.float16:
+        return FLOAT_DTYPES["float32"]
+    if kind.name not in FLOAT_DTYPES:
+        raise TypeError(f"Tensor: a {kind} array cannot be held exactly; pass "
+                        "dtype='float64' (or 'float32') to convert it")
+    return kind
 
 
 def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
     """`data` as an array of `dtype` (not copied when it is one already).
 
     Anything but real numbers raises a TypeError naming `name`, where numpy would turn a
-    None into nan, parse a string, drop an imaginary part or fail from deep inside.
+    None into nan, parse a string, drop an imaginary part or fail from deep inside; an int
+    too large for a float is a ValueError.
     """
     if isinstance(data, (list, tuple)):
         flat = np.asarray(data, dtype=object).ravel()
@@ -121,6 +154,8 @@ def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
     except (TypeError, ValueError) as error:  # a ragged list
         raise TypeError(f"{name}: cannot make a {dtype} array from {type(data).__name__}: "
                         f"{error}") from None
+    except OverflowError:  # a Python int beyond float's range
+        raise ValueError(f"{name}: a number in the data is too large for a float") from None
     if array is not data and data.__class__ is np.ndarray:
         derived(array, np.asarray, data, dtype=dtype)  # a compiled step converts again
     return array
@@ -133,6 +168,20 @@ def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
             if t.requires_grad:
                 return _make(array, inputs, op, ctx)
     return _make(array)
+
+
+def view_result(array: np.ndarray, x: Tensor, op: Op, ctx: Any = None) -> Tensor:
+    """`result` for an op that may return a view of its input's array (reshape,
+    transpose, basic indexing): when `array` shares x's memory, the result is a view of
+    x's base (see the module docstring), under no_grad too."""
+    out = result(array, (x,), op, ctx)
+    owner = array.base
+    if owner is not None:
+        source = x._array
+        # numpy gives a view of a view the same .base as its parent: the memory's owner
+        if owner is source or owner is source.base:
+            out._base = x if x._base is None else x._base
+    return out
 
 
 def constant_input(name: str, x: Any, like: Tensor) -> Tensor:
@@ -166,20 +215,21 @@ def tensor_pair(name: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
 class Tensor(ew.ElementwiseMethods, Node):
     """An n-dimensional float array with a gradient.
 
-    `data` is a numpy array (float32 unless `dtype="float64"`); `grad` is None until a
+    `data` is a numpy array of float32 or float64: `dtype=` chooses; without it a float32
+    or float64 array keeps its dtype (as `torch.tensor` does), and numbers, lists, integer
+    arrays and float16 arrays become float32 (`default_dtype`). `grad` is None until a
     backward pass, then an array of the same shape (a Tensor with create_graph=True).
 
     The arithmetic operators and elementwise methods come from `ElementwiseMethods`; the
     others are attached by their op modules (`import autograd` loads them all): `astype`
     (ops.cast); `reshape`, `flatten`, `squeeze`, `unsqueeze`, `transpose`/`permute`, `T`,
     `swapaxes`, `pad`, indexing (ops.shape); `sum`, `mean`, `max`, `min`, `logsumexp`,
-    `argmax` (ops.reduce); `@`/`matmul` (ops.linalg); `clip` (ops.select); `softmax`,
-    `log_softmax` (ops.softmax).
+    `argmax` (ops.reduce); `@`/`matmul` (ops.linalg); `clip`, `maximum`, `minimum`
+    (ops.select); `softmax`, `log_softmax` (ops.softmax).
     """
 
-    # _detached_from: the tensor whose array a `detach()` result shares, whose version an
-    # in-place change through the detached tensor must bump too
-    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_detached_from")
+    # _base: the tensor whose memory this one views (None: its own), see the module docstring
+    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_base")
     checks_versions = True
     _raw = operator.attrgetter("_array")  # for the traversal: no property call
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
@@ -188,8 +238,7 @@ class Tensor(ew.ElementwiseMethods, Node):
                  label: str = "") -> None:
         if isinstance(data, Tensor):
             data = data._array
-            dtype = data.dtype if dtype is None else dtype
-        dtype = FLOAT_DTYPES["float32"] if dtype is None else float_dtype(dtype)
+        dtype = default_dtype(data) if dtype is None else float_dtype(dtype)
         array = _float_array(data, dtype, "Tensor")
         # a copy when `data` is an array already: the tensor owns its memory
         if array is data or array.base is not None:
@@ -204,7 +253,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         self.label = label
         self.requires_grad = bool(requires_grad)
         self._version = 0
-        self._detached_from = None
+        self._base = None
         self._saved_versions = ()
 
     # -- the array ----------------------------------------------------------------------
@@ -271,12 +320,13 @@ class Tensor(ew.ElementwiseMethods, Node):
     def detach(self) -> Tensor:
         """The same array (shared) as a new leaf that needs no gradient.
 
-        An in-place change through the result (`d += 1`, `d.data = ...`) counts as a change
-        of this tensor too, so a graph that used it refuses to backpropagate. Writes into
+        The result is a view: an in-place change through it (`d += 1`, `d.data = ...`)
+        counts as a change of this tensor too, so a graph that used it refuses to
+        backpropagate. Writes into
         the numpy array itself (`t.data[0] = 5`, `t.numpy()[...] = ...`) are not tracked.
         """
         detached = _make(self._array)
-        detached._detached_from = self._detached_from or self
+        detached._base = self if self._base is None else self._base
         return detached
 
     # -- elementwise ops (shared with Value) --------------------------------------------
@@ -284,7 +334,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         """`x` as a constant of this tensor's dtype for op `name`; NotImplemented if it is
         no number, list or array. Strings, objects, complex numbers or a None among the
         numbers raise TypeError (numpy would give an error from deep inside, or a nan)."""
-        if x.__class__ is float or x.__class__ is int:  # the common case, checked first
+        if x.__class__ is float:  # the common case, checked first (an int may not fit)
             return _make(np.array(x, dtype=self._array.dtype))
         # ndarray first: isinstance stops at the first match, and numbers.Real is an ABC
         if isinstance(x, (np.ndarray, numbers.Real, np.generic, list, tuple)):
@@ -326,7 +376,7 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, numbers.Real):
-            return self._unary(ew.POW, float(exponent))
+            return self._unary(ew.POW, m.to_float("pow", exponent))
         return self._binary(ew.POW, exponent)
 
     # comparisons give boolean masks (no gradient); == stays identity, as for any node
@@ -348,11 +398,17 @@ class Tensor(ew.ElementwiseMethods, Node):
             raise RuntimeError(f"{name}: in-place change of a tensor computed by "
                                f"'{self.op.name}' while recording; only leaves may be "
                                "changed in place (or use autograd.no_grad())")
+        if other.__class__ is Tensor:
+            check_dtypes(name, self, other)  # as binary ops: dtypes never mix silently
+        else:  # a number or array is a constant of this tensor's dtype, as in `self + 1`
+            other = self._constant(other, name)
+            if other is NotImplemented:
+                return NotImplemented
         try:
-            _update_in_place(ufunc, self._array, _raw(other))
+            _update_in_place(ufunc, self._array, other._array)
         except ValueError:
             raise ValueError(f"{name}: cannot update shape {self.shape} in place with shape "
-                             f"{np.shape(_raw(other))}") from None
+                             f"{other.shape}") from None
         self.mark_modified()
         return self
 
@@ -361,8 +417,8 @@ class Tensor(ew.ElementwiseMethods, Node):
         call with `out=t.data`) as an in-place change: a graph that used the tensor before
         then refuses to backpropagate, as after `+=`."""
         self._version += 1
-        if self._detached_from is not None:
-            self._detached_from._version += 1
+        if self._base is not None:  # the base's views read its version: they all see it
+            self._base._version += 1
 
     def move_into(self, array: np.ndarray) -> None:
         """Copy the values into `array` (a writable numpy array of this tensor's shape and
@@ -423,7 +479,9 @@ class Tensor(ew.ElementwiseMethods, Node):
                 raise ValueError(f"backward: gradient has shape {gradient.shape} but the "
                                  f"output has shape {shape}")
             return gradient
-        seed = np.array(gradient, dtype=self._array.dtype)  # a copy: it may become a .grad
+        seed = _float_array(gradient, self._array.dtype, "backward: gradient")
+        if seed is gradient:
+            seed = seed.copy()  # it may become a .grad: never the caller's array
         if seed.shape != shape:
             raise ValueError(f"backward: gradient has shape {seed.shape} but the output has "
                              f"shape {shape}")
@@ -459,11 +517,13 @@ class Tensor(ew.ElementwiseMethods, Node):
             raise RuntimeError(f"the output of '{name}' was modified in place after it was "
                                f"computed (version 0 -> {self._version})")
         for parent, saved in zip(self.parents, self._saved_versions):
-            if parent._version != saved:
+            now = _version_of(parent)
+            if now != saved:
                 which = f"'{parent.label}' " if parent.label else ""
+                through = " (through a view of its memory)" if parent._base is not None else ""
                 raise RuntimeError(
-                    f"a tensor used by '{name}' was modified in place after it was used "
-                    f"(version {saved} -> {parent._version}): tensor {which}of shape "
+                    f"a tensor used by '{name}' was modified in place after it was used"
+                    f"{through} (version {saved} -> {now}): tensor {which}of shape "
                     f"{parent.shape}")
 
 

@@ -14,10 +14,12 @@ A node keeps only what backward needs: its data, grad, parents, op, the op's con
 from __future__ import annotations
 
 import numbers
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
 import autograd.engine as engine
+import autograd.mathfn as m
 from autograd.node import Node, recording
 from autograd.op import Op
 from autograd.ops import elementwise as ew
@@ -27,8 +29,10 @@ _NO_PARENTS: tuple = ()
 
 def _to_float(data: Any) -> float:
     if isinstance(data, numbers.Real):
-        return float(data)
-    raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
+        return m.to_float("Value", data)
+    # reprlib: a deeply nested list would make repr itself fail (RecursionError)
+    raise TypeError(f"Value needs a real number, got {type(data).__name__}: "
+                    f"{reprlib.repr(data)}")
 
 
 class Value(ew.ElementwiseMethods, Node):
@@ -76,7 +80,7 @@ class Value(ew.ElementwiseMethods, Node):
         if isinstance(exponent, Value):
             return self._binary(ew.POW, exponent)
         if isinstance(exponent, numbers.Real):
-            return self._unary(ew.POW, float(exponent))
+            return self._unary(ew.POW, _to_float(exponent))
         return NotImplemented
 
     # -- n-ary helpers ------------------------------------------------------------------
@@ -90,6 +94,26 @@ class Value(ew.ElementwiseMethods, Node):
         """
         parents = tuple(v if isinstance(v, Value) else Value(v) for v in values)
         return _nary(ew.ADD_N, parents, ew.ADD_N.forward(*[p.data for p in parents]))
+
+    @staticmethod
+    def max(values: Iterable[Any]) -> Value:
+        """The largest of `values`, with the Tensor engine's rule for ties.
+
+        A single winner is returned itself (no new node), so the whole gradient goes to
+        it; when k Values tie for the maximum, the result is their mean, so each gets 1/k
+        of the gradient, as `Tensor.max` and max pooling give. A NaN wins, as in numpy.
+        """
+        items = [v if isinstance(v, Value) else Value(v) for v in values]
+        if not items:
+            raise ValueError("Value.max: no values")
+        best = items[0]
+        for v in items[1:]:
+            if v.data > best.data or (v.data != v.data and best.data == best.data):
+                best = v  # strictly greater keeps the first of a tie; a NaN beats a number
+        tied = [v for v in items if v.data == best.data]
+        if len(tied) < 2:
+            return best
+        return Value.sum(tied) * (1.0 / len(tied))
 
     @staticmethod
     def dot(weights: Iterable[Any], inputs: Iterable[Any]) -> Value:
@@ -116,7 +140,14 @@ class Value(ew.ElementwiseMethods, Node):
         engine.zero_grad(self)
 
     def _seed_grad(self, gradient: Any) -> Any:
-        return 1.0 if gradient is None else gradient
+        if gradient is None:
+            return 1.0
+        if isinstance(gradient, Value):
+            return gradient
+        if not isinstance(gradient, numbers.Real):
+            raise TypeError(f"backward: gradient must be a number, got "
+                            f"{type(gradient).__name__} {gradient!r:.40}")
+        return _to_float(gradient)
 
     def _zero_like_grad(self) -> float:
         return 0.0
@@ -151,7 +182,7 @@ def _raw_number(x: Any) -> float:
 
 def _constant(x: Any) -> Value:
     if isinstance(x, numbers.Real):
-        return Value(float(x))
+        return Value(_to_float(x))
     return NotImplemented
 
 

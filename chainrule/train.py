@@ -11,6 +11,7 @@ import contextlib
 import json
 import shlex
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -183,11 +184,14 @@ def fit_model(args: argparse.Namespace) -> tuple[nn.Module, nn.History, Dataset,
     print(f"data: {data.source}")
     print(f"{len(x):,} training, {0 if val_loader is None else len(x_val):,} validation and "
           f"{len(x_test):,} test digits; model: {model.num_parameters():,} parameters")
-    history = nn.fit(model, nn.cross_entropy, optimizer,
-                     nn.DataLoader(x, y, batch_size=args.batch_size, shuffle=True,
-                                   seed=args.seed, transform=nn.RandomShift(args.shift)),
-                     val_loader, epochs=args.epochs, scheduler=scheduler,
-                     patience=args.patience)
+    with warnings.catch_warnings():  # said below in the command's own words
+        warnings.filterwarnings("ignore", "fit: training ended with a non-finite loss",
+                                RuntimeWarning)
+        history = nn.fit(model, nn.cross_entropy, optimizer,
+                         nn.DataLoader(x, y, batch_size=args.batch_size, shuffle=True,
+                                       seed=args.seed, transform=nn.RandomShift(args.shift)),
+                         val_loader, epochs=args.epochs, scheduler=scheduler,
+                         patience=args.patience)
     if len(history) == 0:
         raise NothingToSave
     final = [loss for loss in (history.train_loss[-1], history.val_loss[-1]) if loss is not None]

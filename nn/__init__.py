@@ -10,6 +10,7 @@ from nn.activations import (
     Sigmoid,
     Softmax,
     Softplus,
+    Step,
     Tanh,
 )
 from nn.clip import clip_grad_norm
@@ -33,7 +34,7 @@ from nn.losses import (
 from nn.models import LeNet5
 from nn.module import MODULE_TYPES, Module, register_module
 from nn.onnx_export import export_onnx
-from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR
+from nn.optim import SGD, Adam, CosineAnnealingLR, StepLR, weights_and_biases
 from nn.preprocess import FeatureScaler, Standardize
 from nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 from nn.scalar import MLP, Layer, Neuron
@@ -48,12 +49,12 @@ __all__ = [
     "Flatten", "History", "Layer", "LeakyReLU", "Linear", "Maxout", "Module", "Neuron", "ReLU",
     "RandomShift",
     "ScalarView", "Sequential", "Sigmoid", "Softmax", "Softplus", "Standardize", "FeatureScaler",
-    "StepLR", "ACTIVATIONS",
+    "Step", "StepLR", "ACTIVATIONS",
     "Tanh",
     "accuracy", "activation_stats", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "evaluate", "fit", "gradient_norms", "hinge_loss", "init", "l1_penalty",
     "l2_penalty", "load", "load_mnist", "load_mnist_sample", "mlp", "mse_loss", "optim",
-    "quadratic_cost", "register_module", "save", "train_val_split",
+    "quadratic_cost", "register_module", "save", "train_val_split", "weights_and_biases",
     "export_model", "export_onnx", "from_torch", "to_torch",
     # recurrent nets
     "LSTM", "RNN", "LSTMCell", "RNNCell", "ScalarRNNCell", "clip_grad_norm",

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import OPS, Op, Tensor
+from autograd import OPS, Op, Tensor, Value
 from autograd.ops.softmax import softmax_values
 from nn.module import Module, register_module
 from nn.scalar_view import map_values
@@ -131,6 +131,13 @@ class Softplus(_Elementwise):
     """log(1 + eˣ), a smooth relu."""
 
 
+@activation("step")
+class Step(_Elementwise):
+    """1 where x > 0, else 0: the perceptron's threshold unit (with a bias b, it fires
+    when w·x > -b, so the threshold is -b). Its derivative is 0 everywhere, so no
+    gradient reaches the layers before it: the reason the smooth sigmoid replaced it."""
+
+
 @register_module
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along `axis`: each slice becomes a probability vector."""
@@ -162,7 +169,8 @@ class Maxout(Module):
     """The max over each group of `pieces` consecutive features: (..., m) -> (..., m/pieces).
 
     Put after a Linear layer with pieces × units outputs to get maxout units (Goodfellow
-    et al.): each unit learns a piecewise-linear convex activation.
+    et al.): each unit learns a piecewise-linear convex activation. Pieces that tie for
+    the maximum share its gradient equally, in both engines (as `Tensor.max`).
     """
 
     def __init__(self, pieces: int = 2) -> None:
@@ -183,8 +191,8 @@ class Maxout(Module):
         groups = x.reshape(self._grouped_shape(x.shape))
         out = np.empty(groups.shape[:-1], dtype=object)
         for index in np.ndindex(out.shape):
-            # the max passes its gradient to the winning input (the first one on a tie)
-            out[index] = max(groups[index], key=lambda v: v.data)
+            # the winning input, or the mean of tied ones (the gradient split, as Tensor.max)
+            out[index] = Value.max(groups[index])
         return out
 
     def config(self) -> dict[str, Any]:

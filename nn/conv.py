@@ -20,7 +20,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.ops.conv import check_settings, conv1d, conv2d
 from autograd.ops.pool import avg_pool2d, max_pool2d
-from nn.init import initialize, initialize_bias, make_rng
+from nn.init import initialize, initialize_bias, make_rng, whole_number
 from nn.layers import as_tensor
 from nn.module import Module, register_module
 from nn.scalar_conv import scalar_avg_pool2d, scalar_conv2d, scalar_max_pool2d
@@ -43,10 +43,8 @@ class _Conv(Module):
                  seed: int | None = None, rng: np.random.Generator | None = None,
                  connections: Any = None, bias_init: str = "zeros") -> None:
         name = type(self).__name__
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        if self.in_channels < 1 or self.out_channels < 1:
-            raise ValueError(f"{name}: channel counts must be >= 1, got in_channels="
-                             f"{in_channels}, out_channels={out_channels}")
+        self.in_channels = whole_number(name, "in_channels", in_channels)
+        self.out_channels = whole_number(name, "out_channels", out_channels)
         self.kernel_size, self.stride, self.padding, self.dilation = check_settings(
             name, self.dims, kernel_size, stride, padding, dilation)
         self.init, self.bias_init, self.dtype = init, bias_init, str(np.dtype(dtype))
@@ -198,7 +196,7 @@ class _Pool(Module):
 class MaxPool2d(_Pool):
     """The max of each kernel_size window, windows `stride` apart (default: kernel_size).
 
-    Backward sends each window's gradient to its maximum alone (the first one on a tie).
+    Backward sends each window's gradient to its maximum; k tied maxima get 1/k each.
     """
 
     _function = staticmethod(max_pool2d)

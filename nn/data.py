@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.init import make_rng
+from nn.init import make_rng, whole_number
 
 
 def _check_lengths(name: str, x: np.ndarray, y: np.ndarray | None) -> None:
@@ -39,10 +39,16 @@ class DataLoader:
         self.x = np.asarray(x)
         self.y = None if y is None else np.asarray(y)
         _check_lengths("DataLoader", self.x, self.y)
-        if int(batch_size) < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
-        self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
+        self.batch_size = whole_number("DataLoader", "batch_size", batch_size)
+        self.shuffle, self.drop_last = shuffle, drop_last
         self._rng = make_rng(seed, rng)
+
+    def check_targets(self, name: str, role: str) -> None:
+        """Raise ValueError (naming `name` and the loader's `role`) if this loader gives
+        inputs alone, where (inputs, targets) pairs are needed."""
+        if self.y is None:
+            raise ValueError(f"{name}: the {role} loader gives inputs without targets; "
+                             "build it as DataLoader(x, y)")
 
     def __len__(self) -> int:
         n = len(self.x)
@@ -68,9 +74,11 @@ class RandomShift:
     """
 
     def __init__(self, max_shift: int = 1, image_shape: tuple[int, int] = (28, 28)) -> None:
-        if int(max_shift) < 0:
-            raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift}")
-        self.max_shift, self.image_shape = int(max_shift), tuple(image_shape)
+        self.max_shift = whole_number("RandomShift", "max_shift", max_shift, low=0)
+        self.image_shape = tuple(image_shape)
+        if self.max_shift >= min(self.image_shape):  # every image could leave the frame
+            raise ValueError(f"RandomShift: max_shift {max_shift} must be smaller than the "
+                             f"images, {self.image_shape[0]}x{self.image_shape[1]}")
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.max_shift == 0:

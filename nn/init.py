@@ -19,12 +19,29 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 
+from autograd.tensor import MAX_ELEMENTS
+
 Shape = tuple[int, ...]
+
+
+def whole_number(owner: str, argument: str, value: Any, low: int = 1) -> int:
+    """`value` as an int >= `low` (an integral float such as 3.0 too); anything else (3.5,
+    inf, nan, a string) is a ValueError naming `argument` of `owner`."""
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value))
+    if not whole:
+        raise ValueError(f"{owner}: {argument} must be a whole number >= {low}, got {value!r}")
+    number = int(value)
+    if number < low:
+        raise ValueError(f"{owner}: {argument} must be >= {low}, got {value!r}")
+    return number
 
 
 def make_rng(seed: int | None = None, rng: np.random.Generator | None = None
@@ -112,13 +129,16 @@ def initialize(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     """Draw a float64 array of `shape` with the scheme called `name`."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)}")
+    elements = math.prod(shape)
+    if elements > MAX_ELEMENTS:  # checked before numpy tries to allocate it
+        raise ValueError(f"a weight of shape {tuple(shape)} would have {elements:.3g} elements "
+                         f"(the limit is {MAX_ELEMENTS:.3g}); check the layer's sizes")
     left = _numbers_left.get()
     if left is not None:
-        size = math.prod(shape)
-        if size > left[0]:
-            raise ValueError(f"a weight of shape {tuple(shape)} ({size:,} numbers) would go "
+        if elements > left[0]:
+            raise ValueError(f"a weight of shape {tuple(shape)} ({elements:,} numbers) would go "
                              f"beyond {left[2]} ({left[1]:,} numbers in all)")
-        left[0] -= size
+        left[0] -= elements
     return INITIALIZERS[name](tuple(shape), rng)
 
 

@@ -15,7 +15,7 @@ from autograd import Tensor, Value, linear
 from autograd.random import dropout_mask
 from autograd.tape import depends_on
 from nn.activations import choose
-from nn.init import initialize, initialize_bias, make_rng
+from nn.init import initialize, initialize_bias, make_rng, whole_number
 from nn.module import Module, register_module
 
 
@@ -42,7 +42,8 @@ class Linear(Module):
                  activation: str | None = None, bias_init: str = "zeros") -> None:
         if activation is not None:
             choose("Linear", activation, fusable=True)
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = whole_number("Linear", "in_features", in_features)
+        self.out_features = whole_number("Linear", "out_features", out_features)
         self.init, self.dtype, self.activation = init, str(np.dtype(dtype)), activation
         self.bias_init = bias_init
         rng = make_rng(seed, rng)

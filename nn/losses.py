@@ -86,33 +86,71 @@ def quadratic_cost(pred: Any, target: Any) -> Any:
     return ((pred - target) ** 2).sum() / (2 * n)
 
 
-def _clipped(p: Value, eps: float) -> Value:
-    # like Tensor.clip: outside [eps, 1 - eps] the value is a constant, with no gradient
-    return p if eps <= p.data <= 1.0 - eps else Value(min(max(p.data, eps), 1.0 - eps))
+def _probability_targets(name: str, target: Any) -> None:
+    """Refuse targets outside [0, 1] (or NaN): the loss has no minimum there, and training
+    would push the outputs without bound, as PyTorch's binary_cross_entropy also refuses."""
+    values = np.asarray(target if isinstance(target, list) else target.data)
+    outside = ~((values >= 0.0) & (values <= 1.0))
+    if outside.any():
+        raise ValueError(f"{name}: targets must lie in [0, 1] (probabilities of the class "
+                         f"1), got {values[outside].flat[0]!r} among {outside.sum()} outside")
+
+
+def _clipped(p: Value, lo: float, hi: float) -> Value:
+    # like Tensor.clip: outside [lo, hi] the value is a constant, with no gradient
+    return p if lo <= p.data <= hi else Value(min(max(p.data, lo), hi))
+
+
+def probability_bounds(dtype: Any) -> tuple[float, float]:
+    """The interval `binary_cross_entropy` clips probabilities of `dtype` to: from the
+    smallest positive normal number (`tiny`) to the largest number below 1 (1 - `epsneg`).
+
+    Every probability the dtype tells apart from 0 and 1 is kept, with its gradient, and
+    both logs stay finite. The lower bound is `tiny`, not the smallest subnormal, because
+    the log's derivative 1/p must not overflow: 1/tiny is finite, 1/subnormal need not be.
+    """
+    info = np.finfo(dtype)
+    return float(info.tiny), float(1.0 - info.epsneg)
 
 
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean",
-                         eps: float = 1e-7) -> Any:
-    """-[t log p + (1-t) log(1-p)] on probabilities p, clipped to [eps, 1-eps].
+                         eps: float | None = None) -> Any:
+    """-[t log p + (1-t) log(1-p)] on probabilities p, clipped to keep log away from 0.
 
-    The clip keeps log away from 0. For raw scores, `binary_cross_entropy_with_logits`
-    is exact and stable without it.
+    By default the clip is as narrow as the dtype allows (`probability_bounds`: float64
+    keeps p up to 1 - 1.1e-16, float32 up to 1 - 6e-8), so a confident wrong prediction
+    keeps its gradient wherever the dtype can represent it: for p = sigmoid(z) and t = 0,
+    dC/dz = p (= 1 at z = 17 in float64, as the logits form gives). `eps` clips to
+    [eps, 1 - eps] instead; inside the clip the gradient is exact, outside it is 0.
+
+    Prefer `binary_cross_entropy_with_logits` when the probabilities come from a sigmoid:
+    once sigmoid(z) rounds to exactly 1 (z above about 36.7 in float64, 16.6 in float32)
+    or below `tiny` (z below about -708 in float64, -87 in float32), the probability
+    no longer says how wrong it is and the gradient here is 0, while the logits form is
+    exact and stable at any z (and one node shorter).
+
+    Targets must lie in [0, 1] (ValueError otherwise).
     """
     prob, target = _pairs("binary_cross_entropy", prob, target)
-    if isinstance(prob, list):
+    _probability_targets("binary_cross_entropy", target)
+    if isinstance(prob, list):  # Values hold float64
+        lo, hi = probability_bounds(np.float64) if eps is None else (eps, 1.0 - eps)
         per = []
         for p, t in zip(prob, target):
-            p = _clipped(p, eps)
+            p = _clipped(p, lo, hi)
             per.append(-(t * p.log() + (1.0 - t) * (1.0 - p).log()))
         return _reduce("binary_cross_entropy", per, reduction)
-    p = prob.clip(eps, 1.0 - eps)
+    lo, hi = probability_bounds(prob.dtype) if eps is None else (eps, 1.0 - eps)
+    p = prob.clip(lo, hi)
     per = -(target * p.log() + (1.0 - target) * (1.0 - p).log())
     return _reduce("binary_cross_entropy", per, reduction)
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> Any:
-    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z."""
+    """Binary cross-entropy of sigmoid(z), as softplus(z) - t·z: no overflow at any z.
+    Targets must lie in [0, 1] (ValueError otherwise)."""
     logit, target = _pairs("binary_cross_entropy_with_logits", logit, target)
+    _probability_targets("binary_cross_entropy_with_logits", target)
     if isinstance(logit, list):
         per = [z.softplus() - t * z for z, t in zip(logit, target)]
         return _reduce("binary_cross_entropy_with_logits", per, reduction)

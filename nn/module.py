@@ -129,6 +129,11 @@ class Module:
             names.append(name)
         setattr(self, name, np.asarray(array))
 
+    def check_buffer(self, name: str, array: np.ndarray) -> None:
+        """Raise ValueError if `array` cannot serve as the buffer `name` of this module (a
+        layer with constraints on its buffers overrides this); `load_state_dict` asks
+        before it changes anything. Here every array of the right shape will do."""
+
     def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
         """Every buffer with its dotted name ("0.mean"), module by module."""
         for prefix, module in self.named_modules():
@@ -184,7 +189,9 @@ class Module:
 
         With `strict` (the default) a missing key, an unexpected key or a shape that
         differs raises ValueError naming every such key; nothing is changed then.
-        Without it, only the keys present in both with the right shape are loaded.
+        Without it, only the keys present in both with the right shape are loaded. A buffer
+        its module refuses (`check_buffer`: a Standardize std of 0, say) raises ValueError
+        either way, before anything is changed.
         Keys may also be those of the model's PyTorch twin (`nn.to_torch`), where a fused
         Linear and its activation are two layers: see `nn.torch_keys`.
         """
@@ -215,11 +222,14 @@ class Module:
             raise ValueError(f"load_state_dict into {type(self).__name__}: "
                              + "; ".join(problems))
         modules = dict(self.named_modules()) if buffers else {}
+        for name in arrays.keys() & buffers.keys():  # all checked before any is changed
+            module_name, _, attribute = name.rpartition(".")
+            arrays[name] = np.array(arrays[name], dtype=buffers[name].dtype)
+            modules[module_name].check_buffer(attribute, arrays[name])
         for name, array in arrays.items():
             if name in buffers:
                 module_name, _, attribute = name.rpartition(".")
-                module = modules[module_name]
-                setattr(module, attribute, np.array(array, dtype=buffers[name].dtype))
+                setattr(modules[module_name], attribute, array)
                 continue
             p = targets[name]
             if isinstance(p, Value):

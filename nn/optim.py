@@ -14,19 +14,44 @@ The optimizer's own state (momentum, Adam's running means) lives in flat buffers
 Nothing else changes for the user. A parameter given a new array later (`p.data = array`)
 is still updated, in that new array, by a per-parameter path that shares the math and the
 state with the flat one; so is every parameter of a step where some have no gradient.
+
+Parameter groups, as PyTorch has them, give parts of a model their own weight decay:
+`SGD([{"params": weights, "weight_decay": 1e-4}, {"params": biases, "weight_decay": 0}],
+lr=0.1)` (`weights_and_biases(model)` makes the two lists). Groups do not split the flat
+buffer: a dtype's parameters are laid out group after group, so that each group's decay
+applies to one run of the buffer (and a group without decay costs nothing).
+
+Nielsen's L2-regularised cost C = C0 + λ/(2n)·Σw² (over the weights, not the biases, n the
+number of training examples) has the gradient ∂C0/∂w + (λ/n)·w: with SGD that is
+w ← w - η(∂C0/∂w + (λ/n)·w), which is `weight_decay = λ/n` on the weights' group and 0 on
+the biases'.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from autograd import Node, Tensor, Value
 from autograd.tape import recorded
-from nn.module import clear_grad
+from nn.module import Module, clear_grad
+
+GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
+# a weight decay: none, one rate for a whole buffer, or (run of the buffer, rate) pairs
+Decay = float | tuple[tuple[slice, float], ...] | None
+
+
+def add_decay(target: np.ndarray, w: np.ndarray, decay: Decay, scale: float = 1.0) -> None:
+    """target += scale·decay·w in place, for flat arrays and a `Decay` other than None."""
+    if isinstance(decay, tuple):
+        for run, rate in decay:
+            target[run] += (scale * rate) * w[run]
+    else:
+        target += (scale * decay) * w
 
 
 class _Group:
@@ -37,13 +62,15 @@ class _Group:
     which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
     (its `.data` unless something assigned another array since), and `grads`, a buffer as long
     into which a step gathers the gradients. `t[i]` counts the steps parameter i took.
+    `decay` is the group's `Decay`: None when every rate is 0, one rate when all are the
+    same, else (run, rate) pairs; `decays[i]` is parameter i's rate.
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "state", "t")
+                 "state", "t", "decay", "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
-                 dtype: np.dtype, n_states: int) -> None:
+                 dtype: np.dtype, n_states: int, decays: list[float]) -> None:
         self.params, self.indices, self.tensors = params, indices, tensors
         self.shapes = [p.data.shape if tensors else () for p in params]
         sizes = [math.prod(shape) for shape in self.shapes]
@@ -59,6 +86,44 @@ class _Group:
                 p.move_into(view)  # the same values, now in the arena
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
+        self.decays = decays
+        if not any(decays):
+            self.decay = None
+        elif min(decays) == max(decays):
+            self.decay = decays[0]
+        else:  # consecutive parameters with one rate make one run (the groups are in order)
+            runs: list[tuple[int, int, float]] = []
+            for start, stop, rate in zip(bounds, bounds[1:], decays):
+                if runs and runs[-1][2] == rate and runs[-1][1] == start:
+                    start = runs.pop()[0]
+                runs.append((start, stop, rate))
+            self.decay = tuple((slice(a, b), rate) for a, b, rate in runs if rate)
+
+
+def checked_setting(owner: str, argument: str, value: Any, accept: Callable[[float], bool],
+                    wanted: str) -> float:
+    """`value` as a float if `accept` says so; else a ValueError naming `argument` of
+    `owner` and saying what it must be (`wanted`). NaN fails every comparison, so an
+    `accept` written as bounds (0 < v < inf) refuses it too."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not accept(number):
+        raise ValueError(f"{owner}: {argument} must be {wanted}, got {value!r}")
+    return number
+
+
+def _positive(v: float) -> bool:
+    return 0.0 < v < math.inf
+
+
+def _non_negative(v: float) -> bool:
+    return 0.0 <= v < math.inf
+
+
+def _fraction(v: float) -> bool:
+    return 0.0 <= v < 1.0
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -66,6 +131,32 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         return np.broadcast_shapes(shape, target) == target
     except ValueError:
         return False
+
+
+def _parameter_groups(name: str, params: Any, weight_decay: float
+                      ) -> tuple[MappingProxyType, ...]:
+    """`params` (parameters, or dicts of "params" and "weight_decay") as read-only groups,
+    a group without a weight decay taking `weight_decay`."""
+    params = list(params)
+    if not any(isinstance(p, dict) for p in params):
+        params = [{"params": params}]
+    groups = []
+    for k, group in enumerate(params):
+        if not isinstance(group, dict):
+            raise TypeError(f"{name}: give parameters or parameter groups (dicts), not both; "
+                            f"item {k} is a {type(group).__name__}")
+        unknown = sorted(set(group) - set(GROUP_KEYS))
+        if unknown or "params" not in group:
+            raise ValueError(f"{name}: parameter group {k} needs 'params' and may set "
+                             f"'weight_decay'; got keys {sorted(group)}")
+        members = group["params"]
+        decay = checked_setting(f"{name} (parameter group {k})", "weight_decay",
+                                group.get("weight_decay", weight_decay), _non_negative,
+                                "a finite number >= 0")
+        groups.append(MappingProxyType({
+            "params": (members,) if isinstance(members, Node) else tuple(members),
+            "weight_decay": decay}))
+    return tuple(groups)
 
 
 class Optimizer:
@@ -82,25 +173,36 @@ class Optimizer:
     array, but its dtype group steps parameter by parameter from then on (slower), as it
     does in any step where one of them has no gradient. `Module.load_state_dict` copies
     into the existing arrays, so it keeps the flat buffer.
+
+    `params` is an iterable of parameters or of parameter groups, dicts with "params" and
+    optionally "weight_decay" (see the module docstring); `param_groups` shows them,
+    read-only: the weight decays are fixed at construction.
     """
 
     _state_names: tuple[str, ...] = ()  # the flat state arrays `_update` receives, in order
     _counts_steps = False  # True: `_update` needs each parameter's step count t
 
-    def __init__(self, params: Iterable[Node], lr: float, weight_decay: float) -> None:
+    def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float,
+                 weight_decay: float) -> None:
         name = type(self).__name__
-        self.params = list(params)
+        self.lr = checked_setting(name, "lr", lr, _positive, "a finite number > 0")
+        self._weight_decay = checked_setting(name, "weight_decay", weight_decay,
+                                             _non_negative, "a finite number >= 0")
+        self.param_groups = _parameter_groups(name, params, self._weight_decay)
+        self.params = [p for group in self.param_groups for p in group["params"]]
         if not self.params:
             raise ValueError(f"{name}: no parameters to optimise")
-        if lr <= 0.0:
-            raise ValueError(f"{name}: lr must be positive, got {lr}")
-        if weight_decay < 0.0:
-            raise ValueError(f"{name}: weight_decay must be >= 0")
-        self.lr, self.weight_decay = float(lr), float(weight_decay)
         self._groups = self._make_groups()
+
+    @property
+    def weight_decay(self) -> float:
+        """The weight decay given to the constructor (a group may set its own)."""
+        return self._weight_decay
 
     def _make_groups(self) -> list[_Group]:
         name = type(self).__name__
+        decays = [group["weight_decay"] for group in self.param_groups
+                  for _ in group["params"]]
         first_index: dict[int, int] = {}
         members: dict[Any, list[int]] = {}  # dtype (Tensors) or Value -> parameter indices
         for i, p in enumerate(self.params):
@@ -117,7 +219,8 @@ class Optimizer:
                                 "not a Tensor or a Value")
             members.setdefault(key, []).append(i)
         return [_Group([self.params[i] for i in indices], indices, key is not Value,
-                       np.dtype(np.float64) if key is Value else key, len(self._state_names))
+                       np.dtype(np.float64) if key is Value else key, len(self._state_names),
+                       [decays[i] for i in indices])
                 for key, indices in members.items()]
 
     @property
@@ -165,12 +268,14 @@ class Optimizer:
             group.t = [group.t[0] + 1] * len(group.t)
             if group.tensors:
                 g = np.concatenate(grads, axis=None, out=group.grads)
-                group.arena -= self._update(group.arena, g, group.state, group.t[0])
+                group.arena -= self._update(group.arena, g, group.state, group.t[0],
+                                            group.decay)
                 for p in group.params:
                     p.mark_modified()
             else:  # Values: gather their floats into a vector, update it, write back
                 w = np.array([p.data for p in group.params], dtype=np.float64)
-                w -= self._update(w, np.array(grads, dtype=np.float64), group.state, group.t[0])
+                w -= self._update(w, np.array(grads, dtype=np.float64), group.state,
+                                  group.t[0], group.decay)
                 for p, new in zip(group.params, w.tolist()):
                     p.data = new
 
@@ -193,23 +298,26 @@ class Optimizer:
                 continue
             group.t[i] += 1
             state = [flat[group.slices[i]] for flat in group.state]
+            decay = group.decays[i] or None
             if group.tensors:
                 w = p.data
                 # a copy: `_update` may overwrite its gradient
                 g = np.array(np.broadcast_to(g, w.shape), dtype=w.dtype).reshape(-1)
-                w -= self._update(w.reshape(-1), g, state, group.t[i]).reshape(w.shape)
+                w -= self._update(w.reshape(-1), g, state, group.t[i], decay).reshape(w.shape)
                 p.mark_modified()
             else:
                 w = np.array([p.data], dtype=np.float64)
-                update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i])
+                update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i],
+                                      decay)
                 p.data = float(w[0] - update[0])
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
-                t: int) -> np.ndarray:
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
+                decay: Decay) -> np.ndarray:
         """The step to subtract from the flat weights `w` given their gradient `g`.
 
         `state` holds views of this optimizer's state arrays (`_state_names`) for the same
-        weights, to be updated in place; `t` is their step count, this step included.
+        weights, to be updated in place; `t` is their step count, this step included;
+        `decay` their weight decay (see `Decay`; `add_decay` applies it).
         `w` must not be changed; `g` is the optimizer's own copy, which it may overwrite
         (saving an array on the hot path). The math stays in the dtype of `w`.
         """
@@ -225,19 +333,19 @@ class SGD(Optimizer):
 
     _state_names = ("velocity",)
 
-    def __init__(self, params: Iterable[Node], lr: float = 0.01, momentum: float = 0.0,
+    def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float = 0.01,
+                 momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        if nesterov and momentum == 0.0:
+        self.momentum = checked_setting("SGD", "momentum", momentum, _fraction, "in [0, 1)")
+        if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov needs a momentum > 0")
-        self.momentum, self.nesterov = float(momentum), nesterov
+        self.nesterov = nesterov
         super().__init__(params, lr, weight_decay)
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
-                t: int) -> np.ndarray:
-        if self.weight_decay:
-            g += self.weight_decay * w
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
+                decay: Decay) -> np.ndarray:
+        if decay is not None:
+            add_decay(g, w, decay)
         momentum = self.momentum
         if momentum:
             velocity = state[0]
@@ -262,19 +370,22 @@ class Adam(Optimizer):
     _state_names = ("m", "v")
     _counts_steps = True
 
-    def __init__(self, params: Iterable[Node], lr: float = 0.001,
+    def __init__(self, params: Iterable[Node] | Iterable[dict[str, Any]], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False) -> None:
-        if not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.decoupled = float(eps), decoupled
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(checked_setting("Adam", "betas", b, _fraction, "in [0, 1)")
+                           for b in betas)
+        # eps keeps the step finite where v is 0: 0 would divide 0 by 0
+        self.eps = checked_setting("Adam", "eps", eps, _positive, "a finite number > 0")
+        self.decoupled = decoupled
         super().__init__(params, lr, weight_decay)
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray],
-                t: int) -> np.ndarray:
-        if self.weight_decay and not self.decoupled:
-            g += self.weight_decay * w
+    def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
+                decay: Decay) -> np.ndarray:
+        if decay is not None and not self.decoupled:
+            add_decay(g, w, decay)
         beta1, beta2 = self.betas
         m, v = state
         m *= beta1
@@ -287,8 +398,8 @@ class Adam(Optimizer):
         step += self.eps
         np.divide(m, step, out=step)
         step *= self.lr / (1.0 - beta1 ** t)
-        if self.weight_decay and self.decoupled:
-            step += (self.lr * self.weight_decay) * w
+        if decay is not None and self.decoupled:
+            add_decay(step, w, decay, scale=self.lr)
         return step
 
 
@@ -316,7 +427,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = step_size
+        self.gamma = checked_setting("StepLR", "gamma", gamma, _positive, "a finite number > 0")
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -329,8 +441,31 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
         if t_max < 1:
             raise ValueError(f"CosineAnnealingLR: t_max must be >= 1, got {t_max}")
-        self.t_max, self.min_lr = t_max, min_lr
+        self.t_max = t_max
+        self.min_lr = checked_setting("CosineAnnealingLR", "min_lr", min_lr, _non_negative,
+                                      "a finite number >= 0")
 
     def lr_at(self, epoch: int) -> float:
         progress = min(epoch, self.t_max) / self.t_max
         return self.min_lr + (self.base_lr - self.min_lr) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def is_bias(name: str) -> bool:
+    """Whether the parameter named `name` (a `named_parameters` path) is a bias: its last
+    part starts with "bias" ("0.bias", "bias_ih_l0") or is a scalar Neuron's "b"."""
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("bias") or last == "b"
+
+
+def weights_and_biases(model: Module) -> tuple[list[Node], list[Node]]:
+    """`model`'s parameters split into weights and biases (`is_bias`), each in model order,
+    for parameter groups that decay the weights only:
+
+        weights, biases = weights_and_biases(model)
+        SGD([{"params": weights, "weight_decay": lam / n}, {"params": biases}], lr=0.5)
+    """
+    weights: list[Node] = []
+    biases: list[Node] = []
+    for name, p in model.named_parameters():
+        (biases if is_bias(name) else weights).append(p)
+    return weights, biases

@@ -20,6 +20,9 @@ import numpy as np
 from autograd import Tensor
 from nn.module import Module, register_module
 
+# the smallest std Standardize takes: float32's smallest normal number; 1/std stays finite
+_SMALLEST_STD = float(np.finfo(np.float32).tiny)
+
 
 @register_module
 class Standardize(Module):
@@ -32,13 +35,23 @@ class Standardize(Module):
     """
 
     def __init__(self, mean: Any, std: float = 1.0) -> None:
+        mean, std = np.asarray(mean, dtype=np.float64), np.float64(std)
+        self.check_buffer("mean", mean)
+        self.check_buffer("std", std)
         # buffers: in state_dict (so torch and safetensors see them), never trained
-        self.register_buffer("mean", np.asarray(mean, dtype=np.float64))
-        self.register_buffer("std", np.float64(std))
-        if not np.all(np.isfinite(self.mean)) or not (np.isfinite(self.std) and self.std > 0):
-            raise ValueError(f"Standardize: need a finite mean and a finite std > 0, got "
-                             f"std={std} and a mean with {np.sum(~np.isfinite(self.mean))} "
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def check_buffer(self, name: str, array: np.ndarray) -> None:
+        """Refuse a mean with a non-finite entry, and a std that is not finite or so
+        small (below float32's smallest normal number, ~1.2e-38) that dividing by it turns
+        ordinary inputs into inf: checked on construction and by `load_state_dict`."""
+        if name == "mean" and not np.all(np.isfinite(array)):
+            raise ValueError(f"Standardize: the mean has {np.sum(~np.isfinite(array))} "
                              "non-finite entries")
+        if name == "std" and not (_SMALLEST_STD <= array < np.inf):
+            raise ValueError(f"Standardize: std must be finite and at least {_SMALLEST_STD:.3g}"
+                             f", got {float(array)!r}")
 
     @classmethod
     def fit(cls, x: Any) -> Standardize:
@@ -53,11 +66,21 @@ class Standardize(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x, dtype="float32")
+        self._check_input(x.shape)
         dtype = np.dtype(x.dtype)
         return (x - self.mean.astype(dtype)) / dtype.type(self.std)
 
     def forward_values(self, x: np.ndarray, values: Callable) -> np.ndarray:
-        return (x - self.mean.reshape(x.shape)) / float(self.std)
+        self._check_input(x.shape)
+        return (x - self.mean) / float(self.std)
+
+    def _check_input(self, shape: tuple[int, ...]) -> None:
+        """Inputs (n, *features) or one example must end in the mean's shape: numpy would
+        broadcast some mismatches silently (a mean of shape (1,)), or fail from deep inside."""
+        features = self.mean.shape
+        if features and shape[len(shape) - len(features):] != features:
+            raise ValueError(f"Standardize: inputs of shape {shape} do not match the mean's "
+                             f"shape {features}")
 
     def config(self) -> dict[str, Any]:
         return {"mean": self.mean.tolist(), "std": float(self.std)}

@@ -9,10 +9,11 @@
 Parameters are named and laid out as PyTorch's (`weight_ih_l0` (G·H, input_size),
 `weight_hh_l0` (G·H, H), `bias_ih_l0`, `bias_hh_l0` (G·H,), the LSTM's gate blocks in the
 order i, f, g, o), so a state_dict of `torch.nn.RNN`/`LSTM` converted to numpy loads
-unchanged. Each layer computes the input projections of all steps in one product and then
-runs one graph node per time step (`autograd.rnn_sequence`, `autograd.lstm_sequence`):
-backpropagation through time is the ordinary backward pass. The cells compute one step
-from the engine's elementwise ops, every gate a node of its own.
+unchanged. Each layer computes the input projections of all steps at once
+(`autograd.input_projections`) and then runs one graph node per time step
+(`autograd.rnn_sequence`, `autograd.lstm_sequence`): backpropagation through time is the
+ordinary backward pass. The cells compute one step from the engine's elementwise ops,
+every gate a node of its own.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from autograd import (
     Tensor,
     concatenate,
     hidden_states,
+    input_projections,
     linear,
     lstm_cell,
     lstm_sequence,
     rnn_sequence,
 )
-from nn.init import make_rng
+from nn.init import make_rng, whole_number
 from nn.layers import as_tensor
 from nn.module import Module, register_module
 
@@ -66,11 +68,11 @@ class _Recurrent(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool,
                  batch_first: bool, dtype: str, seed: int | None,
                  rng: np.random.Generator | None) -> None:
-        if min(input_size, hidden_size, num_layers) < 1:
-            raise ValueError(f"{type(self).__name__}: input_size, hidden_size and num_layers "
-                             f"must be positive, got {input_size}, {hidden_size}, {num_layers}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.batch_first = int(num_layers), bool(batch_first)
+        name = type(self).__name__
+        self.input_size = whole_number(name, "input_size", input_size)
+        self.hidden_size = whole_number(name, "hidden_size", hidden_size)
+        self.num_layers = whole_number(name, "num_layers", num_layers)
+        self.batch_first = bool(batch_first)
         self.has_bias, self.dtype = bool(bias), str(np.dtype(dtype))
         rng = make_rng(seed, rng)
         bound = 1.0 / math.sqrt(self.hidden_size)  # PyTorch's U(-1/√H, 1/√H) for all
@@ -115,13 +117,12 @@ class _Recurrent(Module):
     def _layers(self, x: Any, initial: tuple[Any, ...]) -> tuple[Tensor, list[Tensor]]:
         """Run every layer: (outputs (T, N, H), [final state of each layer])."""
         x, unbatched = self._sequence_input(x)
-        n_steps, n_batch = x.shape[0], x.shape[1]
+        n_batch = x.shape[1]
         states0 = [self._initial_state(s, n_batch, unbatched) for s in initial]
         finals = []
         for k in range(self.num_layers):
             weight_ih, weight_hh, bias = self._layer_parameters(k)
-            projections = linear(x.reshape(n_steps * n_batch, -1), weight_ih, bias)
-            projections = projections.reshape(n_steps, n_batch, -1)
+            projections = input_projections(x, weight_ih, bias)
             states = self._run(projections, [s[k:k + 1] for s in states0], weight_hh)
             x = hidden_states(states)
             finals.append(states[-1])
@@ -215,7 +216,9 @@ class _Cell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, dtype: str,
                  seed: int | None, rng: np.random.Generator | None) -> None:
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        name = type(self).__name__
+        self.input_size = whole_number(name, "input_size", input_size)
+        self.hidden_size = whole_number(name, "hidden_size", hidden_size)
         self.has_bias, self.dtype = bool(bias), str(np.dtype(dtype))
         rng = make_rng(seed, rng)
         bound = 1.0 / math.sqrt(self.hidden_size)

@@ -15,9 +15,9 @@ The same kernel Values are used at every output position (that is what "shared
 weights" means), so backward adds up one contribution per position in each weight's
 grad. Each output is one `Value.dot` node over the window's in-bounds inputs; padding
 adds zeros, which contribute nothing, so they are left out of the graph. Pooling makes no
-new node for a max (the winning Value itself is passed on, the first one on a tie) and
-one sum node per window for an average. `nn.Conv2d` and the pools use these functions
-for `model.to_scalar()`; the tests check them against the Tensor ops.
+new node for a max (the winning Value itself is passed on; tied maxima are averaged, as
+`Value.max` does) and one sum node per window for an average. `nn.Conv2d` and the pools
+use these functions for `model.to_scalar()`; the tests check them against the Tensor ops.
 """
 
 from __future__ import annotations
@@ -86,14 +86,10 @@ def _pool(name: str, image: Any, kernel_size: Any, stride: Any, reduce: Any
             for r in range(oh)]
 
 
-def _as_value(v: Any) -> Value:
-    return v if isinstance(v, Value) else Value(float(v))
-
-
 def scalar_max_pool2d(image: Any, kernel_size: Any, stride: Any = None) -> list[list[Value]]:
-    """The max of each window of a 2-D grid: the winning Value itself (first on a tie)."""
-    return _pool("scalar_max_pool2d", image, kernel_size, stride,
-                 lambda window: _as_value(max(window, key=float)))
+    """The max of each window of a 2-D grid (`Value.max`): the winning Value itself, or
+    the mean of the tied maxima, which shares the gradient equally as `max_pool2d` does."""
+    return _pool("scalar_max_pool2d", image, kernel_size, stride, Value.max)
 
 
 def scalar_avg_pool2d(image: Any, kernel_size: Any, stride: Any = None) -> list[list[Value]]:

@@ -68,10 +68,16 @@ def _torch_layers(torch: Any, layer: Module, name: str) -> list[Any]:
         setattr(activation, FUSED_MARK, True)
         return [linear, activation]
     if kind in (Conv1d, Conv2d):
+        settings = (layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                    layer.padding, layer.dilation)
+        options = {"bias": layer.bias is not None, "dtype": getattr(torch, layer.dtype)}
+        table = layer.config()["connections"]
+        if table is not None:  # LeNet-5's C3: torch has no table, our twin class keeps it
+            conv = (torch_layers.ConnectedConv1d if kind is Conv1d
+                    else torch_layers.ConnectedConv2d)
+            return [conv(*settings, connections=table, **options)]
         conv = tnn.Conv1d if kind is Conv1d else tnn.Conv2d
-        return [conv(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                     layer.padding, layer.dilation, bias=layer.bias is not None,
-                     dtype=getattr(torch, layer.dtype))]
+        return [conv(*settings, **options)]
     simple = {
         ReLU: lambda: tnn.ReLU(), Sigmoid: lambda: tnn.Sigmoid(), Tanh: lambda: tnn.Tanh(),
         LeakyReLU: lambda: tnn.LeakyReLU(layer.slope), ELU: lambda: tnn.ELU(layer.alpha),
@@ -135,9 +141,11 @@ def _our_layer(torch: Any, module: Any, name: str) -> Module:
             raise _refuse(module, name, "only groups=1, zero padding given in numbers")
         conv = Conv1d if isinstance(module, tnn.Conv1d) else Conv2d
         padding = 0 if module.padding == "valid" else module.padding
+        table = getattr(module, "connections", None)  # torch_layers.ConnectedConv*
         return conv(module.in_channels, module.out_channels, module.kernel_size,
                     module.stride, padding, module.dilation, bias=module.bias is not None,
-                    dtype=str(module.weight.dtype).removeprefix("torch."))
+                    dtype=str(module.weight.dtype).removeprefix("torch."),
+                    connections=None if table is None else table.cpu().numpy())
     if isinstance(module, (tnn.MaxPool2d, tnn.AvgPool2d)):
         plain = (module.padding in (0, (0, 0)) and not module.ceil_mode
                  and getattr(module, "dilation", 1) in (1, (1, 1))
@@ -178,7 +186,9 @@ def _as_lenet5(layers: list[Module]) -> LeNet5 | None:
     if activation is None or pooling is None:
         return None
     candidate = LeNet5(layers[0].in_channels, layers[-1].out_features, activation, pooling,
-                       dtype=layers[0].dtype)
+                       dtype=layers[0].dtype,
+                       c3_table=layers[3].__class__ is Conv2d
+                       and layers[3].config()["connections"] is not None)
     same = all(type(a) is type(b) and _settings(a) == _settings(b)
                for a, b in zip(candidate, layers))
     return candidate if same else None

@@ -1,4 +1,4 @@
-"""PyTorch modules for the two chainrule layers torch has no class for.
+"""PyTorch modules for the chainrule layers torch has no class for.
 
 Imported only by `nn.torch_bridge` when converting (it needs torch); as real classes of a
 module, twins that hold them can be pickled by `torch.save(twin)` too.
@@ -42,3 +42,32 @@ class Maxout(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"pieces={self.pieces}"
+
+
+def _connected(base: type) -> type:
+    """`base` (torch's Conv1d or Conv2d) with a connection table, as `nn.Conv2d(...,
+    connections=...)`: output channel o sees input channel i only where the table says so.
+    The weight is multiplied by the table in forward, so, as in chainrule, an unconnected
+    weight gets no gradient and stays as it is while the rest trains. The table is a
+    non-persistent buffer: the `state_dict` keys stay those of torch's own class."""
+
+    class Connected(base):
+        def __init__(self, *args: Any, connections: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.register_buffer("connections", torch.as_tensor(connections, dtype=torch.bool),
+                                 persistent=False)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            mask = self.connections.reshape(self.connections.shape + (1,) * (self.weight.ndim - 2))
+            return self._conv_forward(x, self.weight * mask.to(self.weight.dtype), self.bias)
+
+        def extra_repr(self) -> str:
+            table = self.connections
+            return f"{super().extra_repr()}, connections={int(table.sum())} of {table.numel()}"
+
+    Connected.__name__ = Connected.__qualname__ = f"Connected{base.__name__}"
+    return Connected
+
+
+ConnectedConv1d = _connected(torch.nn.Conv1d)
+ConnectedConv2d = _connected(torch.nn.Conv2d)

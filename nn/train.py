@@ -14,6 +14,7 @@ import io
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -136,6 +137,8 @@ def model_dtype(model: Module) -> Any:
 def evaluate(model: Module, loss_fn: Callable, loader: DataLoader,
              metric: Metric | None = accuracy) -> tuple[float, float | None]:
     """Mean loss and metric over a loader, in eval mode and without recording a graph."""
+    if isinstance(loader, DataLoader):
+        loader.check_targets("evaluate", "given")
     was_training, dtype = model.training, model_dtype(model)
     model.eval()
     total, score, count = 0.0, 0.0, 0
@@ -167,14 +170,16 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     each batch and epoch; raising KeyboardInterrupt from them stops training as Ctrl-C
     does. With `restore_best`, the model ends with its best epoch's weights.
 
+    A DataLoader without targets is a ValueError; a training that ends with a non-finite
+    loss (nan or inf, often a learning rate too large) gives a RuntimeWarning.
+
     Training tunes the process's memory allocator first (`autograd.keep_freed_memory`),
     so that each step reuses the memory the last one freed; CHAINRULE_KEEP_MALLOC=1 in the
     environment leaves it alone.
     """
-    for name, loader in (("training", train_loader), ("validation", val_loader)):
-        if isinstance(loader, DataLoader) and loader.y is None:
-            raise ValueError(f"fit: the {name} loader gives inputs without targets; "
-                             "give it both: DataLoader(x, y)")
+    for loader, role in ((train_loader, "training"), (val_loader, "validation")):
+        if isinstance(loader, DataLoader):
+            loader.check_targets("fit", role)
     keep_freed_memory()
     history = History()
     dtype = model_dtype(model)
@@ -239,7 +244,18 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
         history.best_epoch = best[1] if best is not None else None
         if restore_best and best is not None:
             model.load_state_dict(best[2])
+    _warn_if_diverged(history)
     return history
+
+
+def _warn_if_diverged(history: History) -> None:
+    last = [v for v in (history.train_loss[-1:] + history.val_loss[-1:]) if v is not None]
+    if any(not np.isfinite(v) for v in last):
+        kept = ("" if history.best_epoch is None
+                else f"; the model keeps the weights of epoch {history.best_epoch + 1}")
+        warnings.warn(f"fit: training ended with a non-finite loss ({last}); the learning "
+                      f"rate may be too large or the data hold inf or nan{kept}",
+                      RuntimeWarning, stacklevel=3)
 
 
 def _report(history: History, epoch: int, epochs: int) -> None:

@@ -24,7 +24,9 @@ EXPECTED = [
     "07_regularisation_and_overfitting",
     "08_four_equations_of_backprop",
     "09_costs_and_learning_slowdown",
+    "10_perceptron_to_mlp",
     "11_gradient_descent_three_ways",
+    "12_initialisation_and_regularisation",
     "13_recurrent_nets",
     "14_outgrowing_chainrule",
 ]

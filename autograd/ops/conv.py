@@ -13,7 +13,9 @@ and backward uses the two matmuls of its derivative, ∂L/∂W = Σₙ G[n] · c
 pixels); fold adds the columns back with one loop over the kh·kw kernel offsets.
 
 Sizes (`geometry`): out = (N + 2P - D(F-1) - 1) // S + 1 for input size N, padding P,
-dilation D, kernel F and stride S; a kernel wider than the padded input is an error.
+dilation D, kernel F and stride S; a kernel wider than the padded input is an error, and
+so are settings whose padded input or columns would exceed `MAX_ELEMENTS` (checked before
+anything is allocated).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.op import Op, register
-from autograd.tensor import Tensor, check_dtypes, constant_input, result
+from autograd.tensor import MAX_ELEMENTS, Tensor, check_dtypes, constant_input, result
 
 FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
 
@@ -66,8 +68,12 @@ def check_settings(name: str, dims: int, kernel_size: Any, stride: Any, padding:
 
 
 def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any = 1,
-             padding: Any = 0, dilation: Any = 1) -> Geometry:
-    """Check the convolution settings for spatial `size` (1 or 2 dims) and size the output."""
+             padding: Any = 0, dilation: Any = 1, planes: int = 1) -> Geometry:
+    """Check the convolution settings for spatial `size` (1 or 2 dims) and size the output.
+
+    `planes` (examples × channels) sizes the padded input and the unfolded columns: above
+    `MAX_ELEMENTS` elements either is a ValueError naming the settings.
+    """
     dims = len(size)
     kernel = _pair(name, "kernel_size", kernel_size, dims, 1)
     stride = _pair(name, "stride", stride, dims, 1)
@@ -80,7 +86,25 @@ def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any = 1
             _overhang(name, size, i - (2 - dims), kernel, padding, dilation, span)
     out = [(n + 2 * p - extent) // s + 1
            for n, p, extent, s in zip(size2, padding, span, stride)]
+    lo = 2 - dims  # the settings are padded to two axes; a message shows the user's
+    padded = planes * (size2[0] + 2 * padding[0]) * (size2[1] + 2 * padding[1])
+    cause = f"padding {_setting(padding[lo:])}" if any(padding) else f"size {_setting(size)}"
+    _check_size(name, cause, "the padded input", padded)
+    columns = planes * kernel[0] * kernel[1] * out[0] * out[1]
+    _check_size(name, f"kernel_size {_setting(kernel[lo:])}, stride {_setting(stride[lo:])}, "
+                f"padding {_setting(padding[lo:])} and dilation {_setting(dilation[lo:])}",
+                "the unfolded columns", columns)
     return Geometry(kernel, stride, padding, dilation, size2, tuple(out))
+
+
+def _setting(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(values) == 1 else str(values)
+
+
+def _check_size(name: str, settings: str, what: str, elements: int) -> None:
+    if elements > MAX_ELEMENTS:
+        raise ValueError(f"{name}: {settings} would make {what} {elements:.3g} elements "
+                         f"large (the limit is {MAX_ELEMENTS:.3g}); check the settings")
 
 
 def _overhang(name: str, size: tuple[int, ...], axis: int, kernel: tuple[int, int],
@@ -129,8 +153,8 @@ def unfold(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0,
     if len(x.shape) not in (3, 4):
         raise ValueError(f"unfold: input must have shape (N, C, H, W) or (N, C, L), got "
                          f"{x.shape}")
-    ctx = ImageCtx(geometry("unfold", x.shape[2:], kernel_size, stride, padding, dilation),
-                   x.shape)
+    ctx = ImageCtx(geometry("unfold", x.shape[2:], kernel_size, stride, padding, dilation,
+                            planes=x.shape[0] * x.shape[1]), x.shape)
     return result(UNFOLD.forward(x.data, ctx), (x,), UNFOLD, ctx)
 
 
@@ -168,7 +192,9 @@ def fold(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padd
     `output_size` is (H, W), or L for 1-D; returns (N, C, H, W) or (N, C, L).
     """
     size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,)
-    geo = geometry("fold", size, kernel_size, stride, padding, dilation)
+    kernel = _pair("fold", "kernel_size", kernel_size, len(size), 1)
+    planes = cols.shape[0] * cols.shape[1] // (kernel[0] * kernel[1]) if cols.ndim == 3 else 1
+    geo = geometry("fold", size, kernel_size, stride, padding, dilation, planes)
     kh, kw = geo.kernel
     if cols.ndim != 3 or cols.shape[1] % (kh * kw) or cols.shape[2] != geo.out[0] * geo.out[1]:
         raise ValueError(f"fold: columns of shape {cols.shape} do not match kernel {geo.kernel} "
@@ -252,7 +278,8 @@ def _conv(dims: int, name: str, x: Any, weight: Tensor, bias: Tensor | None, str
                              f"{getattr(bias, 'shape', type(bias).__name__)}")
         check_dtypes(name, bias, weight)
         parents += (bias,)
-    geo = geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    geo = geometry(name, x.shape[2:], weight.shape[2:], stride, padding, dilation,
+                   planes=x.shape[0] * channels)
     needs = tuple(p.requires_grad for p in parents)
     y, ctx = CONV.forward(x.data, weight.data, None if bias is None else bias.data, geo, needs)
     return result(y, parents, CONV, ctx)

@@ -196,6 +196,22 @@ RELU = register(
 )
 
 
+def step_grad(g, out, ctx, a):
+    # flat on both sides of 0 (and undefined at 0): zero everywhere, so gradient descent
+    # cannot train through a step; g * 0.0 keeps g's shape and dtype (and is a node when
+    # create_graph asks for one)
+    return (g * 0.0,)
+
+
+STEP = register(
+    "step", "∂step(a)/∂a = 0 (step(a) = 1 if a > 0 else 0)",
+    forward=m.step,
+    grad=step_grad,
+    # not fusable into linear, though its derivative needs nothing: a step unit is not
+    # trained by gradients, so a fused node would save nothing worth an op of its own
+)
+
+
 def leaky_relu_grad(g, out, slope, a):
     return (g * (m.step(a) * (1.0 - slope) + slope),)
 
@@ -336,11 +352,16 @@ class ElementwiseMethods:
     def relu(self) -> Any:
         return self._unary(RELU)
 
+    def step(self) -> Any:
+        """The perceptron's threshold: 1 where x > 0, else 0 (so 0 at 0). Its derivative
+        is 0 everywhere (undefined at 0, taken as 0), so no gradient passes through it."""
+        return self._unary(STEP)
+
     def leaky_relu(self, slope: float = 0.01) -> Any:
-        return self._unary(LEAKY_RELU, float(slope))
+        return self._unary(LEAKY_RELU, m.to_float("leaky_relu", slope))
 
     def elu(self, alpha: float = 1.0) -> Any:
-        return self._unary(ELU, float(alpha))
+        return self._unary(ELU, m.to_float("elu", alpha))
 
     def softplus(self) -> Any:
         return self._unary(SOFTPLUS)

@@ -79,7 +79,10 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
 
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                    activation: Op | None) -> np.ndarray:
-    y = np.dot(x, weight.T)  # = x @ weight.T; see `linear_grad` on np.dot
+    if x.ndim > 2:  # np.dot runs BLAS on 2-D arrays only: fold the batch axes into one
+        y = np.dot(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (-1,))
+    else:
+        y = np.dot(x, weight.T)  # = x @ weight.T; see `linear_grad` on np.dot
     if bias is not None:
         y += bias  # y is a fresh array: add in place, no copy
     return y if activation is None else activation.forward(y)
@@ -96,10 +99,19 @@ def linear_grad(g, out, ctx, x, weight, bias=None):
     # Tensor needs @.
     plain = g.__class__ is np.ndarray
     dot = np.dot if plain else operator.matmul
-    gx = dot(g, weight) if x_needs_grad else None
-    if g.ndim != 2:  # every leading axis is a batch axis
+    if g.ndim == 2:
+        gx = dot(g, weight) if x_needs_grad else None
+    else:  # every leading axis is a batch axis: 2-D products, which np.dot hands to BLAS
         n_out, n_in = weight.shape
+        batch_shape = g.shape[:-1]
         g, x = g.reshape(-1, n_out), x.reshape(-1, n_in)
+        if not x_needs_grad:
+            gx = None
+        elif plain:  # written through a 2-D view: the gradient owns its memory
+            gx = np.empty(batch_shape + (n_in,), dtype=g.dtype)
+            np.dot(g, weight, out=gx.reshape(-1, n_in))
+        else:
+            gx = (g @ weight).reshape(batch_shape + (n_in,))
     gw = dot(g.T, x) if weight_needs_grad else None
     if not bias_needs_grad:  # no bias, or a constant one
         return (gx, gw) if bias is None else (gx, gw, None)

@@ -1,8 +1,9 @@
 """Pooling: `max_pool2d` and `avg_pool2d`, each with its adjoint for second derivatives.
 
 Pooling reads its windows through a strided view; max pooling remembers which element
-of each window won (the first one on a tie) and routes the gradient there alone, average
-pooling spreads it evenly. Each op has an adjoint twin (max_unpool2d, avg_unpool2d), so
+of each window won and routes the gradient there alone, or, when k elements tie for the
+maximum, 1/k to each (the rule of the max reduction and of `maximum`); average pooling
+spreads it evenly. Each op has an adjoint twin (max_unpool2d, avg_unpool2d), so
 that create_graph=True gives differentiable gradients. Window sizes follow
 `autograd.ops.conv.geometry`.
 """
@@ -23,7 +24,8 @@ def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry
     if not isinstance(x, Tensor) or x.ndim != 4:
         raise ValueError(f"{name}: input must be a Tensor of shape (N, C, H, W), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
-    return geometry(name, x.shape[2:], kernel_size, kernel_size if stride is None else stride)
+    return geometry(name, x.shape[2:], kernel_size, kernel_size if stride is None else stride,
+                    planes=x.shape[0] * x.shape[1])
 
 
 def _offsets(a: np.ndarray, geo: Geometry) -> list[np.ndarray]:
@@ -44,12 +46,17 @@ class MaxPoolCtx(NamedTuple):
     geometry: Geometry
     winner: np.ndarray  # (N, C, OH, OW): the position in its window of each maximum
     image_shape: tuple[int, ...]  # the input's (N, C, H, W)
+    # None when no window has a tie; else (kh·kw, N, C, OH, OW): the share of each window's
+    # gradient that each of its positions gets (1/k at k tied maxima, else 0)
+    shares: np.ndarray | None
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max_pool2d"
                ) -> Tensor:
     """The max of each kh×kw window of x (N, C, H, W), windows `stride` apart (default:
-    the kernel, so windows tile the input). Rows or columns left over are dropped."""
+    the kernel, so windows tile the input). Rows or columns left over are dropped. The
+    gradient goes to each window's maximum; k tied maxima get 1/k each, and a NaN wins
+    its window."""
     geo = _pool_geometry(name, x, kernel_size, stride)
     best, ctx = MAX_POOL.forward(x.data, geo)
     return result(best, (x,), MAX_POOL, ctx)
@@ -68,17 +75,33 @@ def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolC
         np.subtract(k, winner, out=change)
         change *= wins
         winner += change
-    if np.isnan(best).any():  # a NaN wins its window, as it does in np.argmax
+    nan = np.isnan(best)
+    if nan.any():  # a NaN wins its window, as it does in np.argmax
         flat = sliding_window_view(a, geo.kernel, axis=(2, 3))[
             :, :, ::geo.stride[0], ::geo.stride[1]][:, :, :geo.out[0], :geo.out[1]]
         winner = flat.reshape(best.shape + (-1,)).argmax(axis=-1)
-    return best, MaxPoolCtx(geo, winner, a.shape)
+    hits = [np.equal(view, best) for view in views]
+    tied = sum(hits)
+    if not (tied > 1).any():
+        return best, MaxPoolCtx(geo, winner, a.shape, None)
+    shares = np.zeros((len(views),) + best.shape, dtype=a.dtype)
+    for k, hit in enumerate(hits):
+        np.divide(1.0, tied, out=shares[k], where=hit)
+    if nan.any():  # nothing equals a NaN: its window's gradient goes to the NaN that won
+        for k, share in enumerate(shares):
+            share[nan & (winner == k)] = 1.0
+    return best, MaxPoolCtx(geo, winner, a.shape, shares)
 
 
 def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
-    """Each window's gradient, sent to the element that won it (max pooling's adjoint)."""
-    geo, winner, shape = ctx
+    """Each window's gradient, sent to the element that won it, or shared by its tied
+    maxima (max pooling's adjoint)."""
+    geo, winner, shape, shares = ctx
     gx = np.zeros(shape, dtype=g.dtype)
+    if shares is not None:
+        for share, view in zip(shares, _offsets(gx, geo)):
+            view += np.where(share > 0, g * share, 0)  # an inf g stays out of the losers
+        return gx
     # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements
     direct = _tiles(geo) and np.isfinite(g).all()
     for k, view in enumerate(_offsets(gx, geo)):
@@ -94,16 +117,20 @@ def max_pool_grad(g, out, ctx, x):
 
 
 MAX_POOL = register(
-    "max_pool2d", "∂max(window)/∂xᵢ = 1 at the window's first maximum, else 0",
+    "max_pool2d", "∂max(window)/∂xᵢ = 1/k at the window's k tied maxima, else 0",
     engines=("Tensor",), forward=max_pool_forward, grad=max_pool_grad)
 
 
 def read_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
-    """The adjoint of `route_to_winners`: read each window's gradient at its winner."""
-    geo, winner, _ = ctx
+    """The adjoint of `route_to_winners`: read each window's gradient at its winner (the
+    shares' weighted sum of its tied maxima)."""
+    geo, winner, _, shares = ctx
     out = np.zeros(winner.shape, dtype=g.dtype)
     for k, view in enumerate(_offsets(g, geo)):
-        out += np.where(winner == k, view, 0)
+        if shares is None:
+            out += np.where(winner == k, view, 0)
+        else:
+            out += np.where(shares[k] > 0, view * shares[k], 0)
     return out
 
 
@@ -112,7 +139,7 @@ def max_unpool_grad(g, out, ctx, x):
 
 
 MAX_UNPOOL = register(
-    "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maximum",
+    "max_unpool2d", "the adjoint of max_pool2d: ∂/∂g = g read back at each window's maxima",
     engines=("Tensor",), forward=route_to_winners, grad=max_unpool_grad)
 
 

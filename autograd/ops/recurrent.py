@@ -1,8 +1,8 @@
-"""Recurrent layers as one graph node per time step: `rnn_sequence`, `lstm_sequence`,
-and `hidden_states`, which gathers a layer's outputs.
+"""Recurrent layers as one graph node per time step: `input_projections`, `rnn_sequence`,
+`lstm_sequence`, and `hidden_states`, which gathers a layer's outputs.
 
-A layer first computes the input projections of all T steps in one product,
-P = x W_ihᵀ + b (`linear`, shape (T, N, G)). Step t then adds the recurrent term
+A layer first computes the input projections of all T steps at once,
+P = x W_ihᵀ + b (`input_projections`, shape (T, N, G)). Step t then adds the recurrent term
 h_{t-1} W_hhᵀ, one product for all gates, and applies the cell:
 
     RNN:   h_t = tanh(P_t + h_{t-1} W_hhᵀ)         (or relu)
@@ -32,7 +32,7 @@ import numpy as np
 import autograd.engine as engine
 from autograd.functional import gradients
 from autograd.op import Op, register
-from autograd.ops.fused import linear
+from autograd.ops.fused import LinearCtx, linear, linear_grad
 from autograd.ops.shape import concatenate, stack
 from autograd.tensor import Tensor, check_dtypes, result
 
@@ -44,10 +44,11 @@ class Sequence:
     then each gate is a contiguous block of rows, and the elementwise work on it runs
     about a third faster than on a strided block of columns. Forward writes every state
     into `states` (rows, T + 1, H, N), the initial one first; each step's output is a
-    transposed view into it. The LSTM keeps its gate activations (T, 4H, N) and tanh(c_t)
-    (T, H, N) for backward. A plain backward fills `grad` (∂/∂P) step by step; step 0
-    then forms ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1} for all steps at once, one product of
-    (G, T·N) by (T·N, H) instead of T small ones.
+    transposed view into it; P from `input_projections` is laid out (T, G, N) alike. The
+    LSTM keeps its gate activations (T, 4H, N) and tanh(c_t) (T, H, N) for backward. A
+    plain backward fills `grad` (∂/∂P) step by step; step 0 then forms
+    ∂/∂W_hh = Σ_t Z_tᵀ h_{t-1} for all steps at once, one product of (G, T·N) by (T·N, H)
+    instead of T small ones.
     """
 
     __slots__ = ("states", "activations", "tanh_c", "weight_hh_t", "grad", "last_step",
@@ -275,6 +276,60 @@ STEP_OPS: dict[str, Op] = {
 }
 
 
+# -- the input projections of all steps ------------------------------------------------
+def input_projections(x: Tensor, weight_ih: Tensor, bias: Tensor | None = None) -> Tensor:
+    """P = x W_ihᵀ + b for every step: (T, N, G) from x (T, N, I), weight_ih (G, I) and
+    bias (G,) or None. The numbers of `linear(x, weight_ih, bias)`, whose derivative it
+    shares; its array is laid out in memory as (T, G, N), the steps' layout (see
+    `Sequence`), so that each step adds its P_t from contiguous memory.
+    Raises ValueError for wrong shapes, TypeError for mixed dtypes.
+    """
+    if x.__class__ is not Tensor or x.ndim != 3:
+        raise ValueError("input_projections: x must be a Tensor of shape (T, N, I), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    if (weight_ih.__class__ is not Tensor or weight_ih.ndim != 2
+            or weight_ih.shape[1] != x.shape[2]):
+        raise ValueError(f"input_projections: weight_ih must be a Tensor of shape (G, "
+                         f"{x.shape[2]}), got {getattr(weight_ih, 'shape', None)}")
+    check_dtypes("input_projections", x, weight_ih)
+    if bias is None:
+        y = PROJECTIONS.forward(x.data, weight_ih.data, None)
+        return result(y, (x, weight_ih), PROJECTIONS,
+                      LinearCtx(x.requires_grad, weight_ih.requires_grad, False, None))
+    if bias.__class__ is not Tensor or bias.shape != (weight_ih.shape[0],):
+        raise ValueError(f"input_projections: bias must be a Tensor of shape "
+                         f"({weight_ih.shape[0]},), got {getattr(bias, 'shape', None)}")
+    check_dtypes("input_projections", bias, weight_ih)
+    y = PROJECTIONS.forward(x.data, weight_ih.data, bias.data)
+    return result(y, (x, weight_ih, bias), PROJECTIONS,
+                  LinearCtx(x.requires_grad, weight_ih.requires_grad, bias.requires_grad, None))
+
+
+def _input_projections_forward(x: np.ndarray, weight: np.ndarray,
+                               bias: np.ndarray | None) -> np.ndarray:
+    n_steps, n_batch, n_in = x.shape
+    if n_batch == 1:
+        # (T, 1, G) is (T, G, 1) in memory: one product, not T matrix-vector ones, which
+        # BLAS sums in another order than the matrix products of a batch
+        y = np.dot(x.reshape(n_steps, n_in), weight.T)
+        if bias is not None:
+            y += bias
+        return y.reshape(n_steps, 1, -1)
+    # each step's inputs as columns (I, N), and a row of ones that adds the bias: one
+    # product W x_tᵀ per step, which BLAS runs faster than the one (T·N, I) product
+    columns = np.empty((n_steps, n_in + (bias is not None), n_batch), dtype=x.dtype)
+    columns[:, :n_in] = x.transpose(0, 2, 1)
+    if bias is not None:
+        columns[:, n_in] = 1.0
+        weight = np.concatenate([weight, bias[:, None]], axis=1)
+    return np.matmul(weight, columns).transpose(0, 2, 1)
+
+
+PROJECTIONS = register(
+    "input_projections", "P = xW_ihᵀ + b, laid out (T, G, N): as linear", engines=("Tensor",),
+    forward=_input_projections_forward, grad=linear_grad, exact_grads=True)
+
+
 def _check(name: str, projections: Tensor, state: Tensor, weight_hh: Tensor, gates: int
             ) -> None:
     for what, t in (("projections", projections), ("state", state), ("weight_hh", weight_hh)):
@@ -341,9 +396,12 @@ def hidden_states_grad(g, out, state_shape, *states):
             return tuple(rows)
         zeros = Tensor(np.zeros((state_shape[0] - 1,) + state_shape[1:]), dtype=g.dtype)
         return tuple(concatenate([row, zeros]) for row in rows)
-    grads = np.zeros((len(states),) + state_shape, dtype=g.dtype)
-    grads[:, 0] = g
-    return tuple(grads)
+    # laid out as the steps keep their states, (H, N) (see Sequence): then adding the next
+    # step's gradient and reading the sum run over contiguous memory
+    rows, n_batch, n_hidden = state_shape
+    grads = np.zeros((len(states), rows, n_hidden, n_batch), dtype=g.dtype)
+    grads[:, 0] = g.transpose(0, 2, 1)
+    return tuple(grads.transpose(0, 1, 3, 2))
 
 
 HIDDEN_STATES = register(

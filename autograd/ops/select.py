@@ -28,7 +28,8 @@ def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         raise ValueError("clip: give lo, hi or both")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: lo {lo} is greater than hi {hi}")
-    bounds = Bounds(-np.inf if lo is None else float(lo), np.inf if hi is None else float(hi))
+    bounds = Bounds(-np.inf if lo is None else m.to_float("clip", lo),
+                    np.inf if hi is None else m.to_float("clip", hi))
     return result(CLIP.forward(x.data, bounds), (x,), CLIP, bounds)
 
 
@@ -48,13 +49,17 @@ CLIP = register(
 
 
 # -- maximum and minimum ----------------------------------------------------------------
+@tensor_method()
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise larger of a and b (broadcast); ties split the gradient equally."""
+    """Elementwise larger of a and b (broadcast); ties split the gradient equally.
+    Also a method: `a.maximum(b)`."""
     return _select(MAXIMUM, *tensor_pair("maximum", a, b))
 
 
+@tensor_method()
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise smaller of a and b (broadcast); ties split the gradient equally."""
+    """Elementwise smaller of a and b (broadcast); ties split the gradient equally.
+    Also a method: `a.minimum(b)`."""
     return _select(MINIMUM, *tensor_pair("minimum", a, b))
 
 

@@ -3,7 +3,9 @@ concatenate, stack, pad.
 
 Their gradients move the gradient back the same way (reshape back, transpose by the
 inverse permutation, scatter into the indexed places). Results of reshape, transpose and
-basic indexing may share memory with their input, as numpy views do.
+basic indexing may share memory with their input, as numpy views do: they are then views
+of the input's base (`autograd.tensor.view_result`), and a change through one counts as a
+change of the base.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd.op import register
-from autograd.tensor import Tensor, check_dtypes, result, sum_to, tensor_method
+from autograd.tensor import Tensor, check_dtypes, result, sum_to, tensor_method, view_result
 
 
 def _ints(name: str, what: str, items: Any) -> tuple[int, ...]:
@@ -71,7 +73,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
                          f"into {new}") from None
-    return result(data, (x,), RESHAPE)
+    return view_result(data, x, RESHAPE)
 
 
 def reshape_forward(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -136,7 +138,7 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes "
                          f"of shape {x.shape}")
     axes = tuple(a % ndim for a in axes)
-    return result(TRANSPOSE.forward(x.data, axes), (x,), TRANSPOSE, axes)
+    return view_result(TRANSPOSE.forward(x.data, axes), x, TRANSPOSE, axes)
 
 
 def transpose_forward(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -217,7 +219,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
     except (TypeError, ValueError) as error:
         raise IndexError(f"getitem: bad index {index!r} for shape {x.shape}: {error}") from None
-    return result(data, (x,), GETITEM, IndexCtx(index, advanced))
+    return view_result(data, x, GETITEM, IndexCtx(index, advanced))
 
 
 def getitem_forward(a: np.ndarray, index: Any) -> np.ndarray:

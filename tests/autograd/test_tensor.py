@@ -10,8 +10,8 @@ from autograd import Tensor, grad, gradcheck, gradients, no_grad
 
 # -- construction ------------------------------------------------------------------------
 @pytest.mark.parametrize("data", [1.5, 3, [1, 2], [[1.0, 2.0]], np.arange(4),
-                                  np.ones(3, dtype=np.float64), np.array([True, False])])
-def test_float32_by_default(data):
+                                  np.ones(3, dtype=np.float16), np.array([True, False])])
+def test_float32_by_default(data):  # a float64 array keeps its dtype: test_engine_hardening
     t = Tensor(data)
     assert t.dtype == np.float32 and isinstance(t.data, np.ndarray)
     np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float32))

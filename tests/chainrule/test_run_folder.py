@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from interrupts import interrupting_evaluate
 
 import nn
 import nn.io
@@ -94,15 +95,7 @@ def test_a_full_disk_at_the_end_keeps_the_trained_weights(tmp_path, capsys, monk
 
 
 def interrupt_validation(monkeypatch, at_call):
-    calls = []
-    real = nn.train.evaluate
-
-    def evaluate(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == at_call:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-    monkeypatch.setattr(nn.train, "evaluate", evaluate)
+    monkeypatch.setattr(nn.train, "evaluate", interrupting_evaluate(at_call))
 
 
 def test_ctrl_c_in_the_first_validation_saves_nothing(tmp_path, monkeypatch, capsys):

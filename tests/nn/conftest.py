@@ -73,6 +73,9 @@ MODULE_CASES = [
         nn.mlp(4, [3, 2], fuse=True, seed=1)), (5,)),
     ("lenet5_tanh_avg", lambda: nn.LeNet5(activation="tanh", pooling="avg", seed=0),
      (1, 28, 28)),
+    ("lenet5_c3_table", lambda: nn.LeNet5(c3_table=True, seed=0), (1, 28, 28)),
+    ("conv2d_connection_table", lambda: nn.Conv2d(
+        3, 2, 3, connections=[[1, 0, 1], [0, 1, 1]], seed=0), (3, 5, 5)),
     ("float64_mlp", lambda: nn.mlp(5, [4, 3], "tanh", dtype="float64", seed=0), (5,)),
 ]
 

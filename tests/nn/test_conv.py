@@ -14,7 +14,7 @@ from nn.scalar_conv import scalar_conv2d
 
 
 def test_float32_stays_float32():
-    x = Tensor(np.ones((2, 1, 6, 6)), requires_grad=True)
+    x = Tensor(np.ones((2, 1, 6, 6)), dtype="float32", requires_grad=True)
     layer = nn.Conv2d(1, 2, 3, padding=1, seed=0)
     y = nn.MaxPool2d(2)(layer(x))
     y.sum().backward()
@@ -55,38 +55,41 @@ def test_conv1d_to_scalar():
 def test_error_messages():
     formula = "out = (N + 2P - D(F-1) - 1)/S + 1"
     with pytest.raises(ValueError) as error:
-        nn.Conv2d(1, 6, 5)(Tensor(np.zeros((8, 1, 3, 3))))
+        nn.Conv2d(1, 6, 5)(Tensor(np.zeros((8, 1, 3, 3)), dtype="float32"))
     assert str(error.value) == (
         "Conv2d: kernel 5x5 is larger than the padded input 3x3 (H + 2P = 3 + 2*0); "
         f"{formula} needs D(F-1) + 1 <= N + 2P")
     with pytest.raises(ValueError) as error:
-        nn.Conv2d(3, 6, 5)(Tensor(np.zeros((8, 1, 28, 28))))
+        nn.Conv2d(3, 6, 5)(Tensor(np.zeros((8, 1, 28, 28)), dtype="float32"))
     assert str(error.value) == "Conv2d expects 3 input channels, got a tensor of shape " \
         "(8, 1, 28, 28)"
     with pytest.raises(ValueError) as error:
         nn.Conv2d(1, 6, 5, stride=0)
     assert str(error.value) == f"Conv2d: stride must be >= 1, got 0 ({formula})"
     with pytest.raises(ValueError) as error:
-        nn.Conv2d(1, 1, 3, padding=(1, 0), dilation=2)(Tensor(np.zeros((1, 1, 9, 4))))
+        nn.Conv2d(1, 1, 3, padding=(1, 0), dilation=2)(
+            Tensor(np.zeros((1, 1, 9, 4)), dtype="float32"))
     assert str(error.value).startswith(
         "Conv2d: kernel 3x3 with dilation 2x2 spans 5x5 and is larger than the padded input "
         "11x4 (W + 2P = 4 + 2*0)")
     with pytest.raises(ValueError, match=r"^Conv1d: kernel 4 is larger than the padded "
                        r"input 3 \(L \+ 2P = 3 \+ 2\*0\)"):
-        nn.Conv1d(2, 2, 4)(Tensor(np.zeros((1, 2, 3))))
+        nn.Conv1d(2, 2, 4)(Tensor(np.zeros((1, 2, 3)), dtype="float32"))
     with pytest.raises(ValueError, match=r"^MaxPool2d: kernel 3x3 is larger than the padded "
                        r"input 2x2 \(H \+ 2P = 2 \+ 2\*0\)"):
-        nn.MaxPool2d(3)(Tensor(np.zeros((1, 1, 2, 2))))
+        nn.MaxPool2d(3)(Tensor(np.zeros((1, 1, 2, 2)), dtype="float32"))
     with pytest.raises(ValueError, match=r"^AvgPool2d: stride must be >= 1, got 0"):
         nn.AvgPool2d(2, stride=0)
     with pytest.raises(ValueError, match=r"^Conv2d: input must have shape \(N, C, H, W\), "
                        r"got a tensor of shape \(1, 28, 28\)"):
-        nn.Conv2d(1, 6, 5)(Tensor(np.zeros((1, 28, 28))))
+        nn.Conv2d(1, 6, 5)(Tensor(np.zeros((1, 28, 28)), dtype="float32"))
     with pytest.raises(ValueError, match=r"^conv2d: bias must be a Tensor of shape \(2,\)"):
-        conv2d(Tensor(np.zeros((1, 1, 3, 3))), Tensor(np.zeros((2, 1, 2, 2))),
-               Tensor(np.zeros(3)))
+        conv2d(Tensor(np.zeros((1, 1, 3, 3)), dtype="float32"),
+               Tensor(np.zeros((2, 1, 2, 2)), dtype="float32"),
+               Tensor(np.zeros(3), dtype="float32"))
     with pytest.raises(TypeError, match="dtype mismatch"):
-        conv2d(Tensor(np.zeros((1, 1, 3, 3)), dtype="float64"), Tensor(np.zeros((2, 1, 2, 2))))
+        conv2d(Tensor(np.zeros((1, 1, 3, 3)), dtype="float64"),
+               Tensor(np.zeros((2, 1, 2, 2)), dtype="float32"))
     with pytest.raises(ValueError, match=r"^Conv2d: one example must have shape \(C, H, W\)"):
         nn.Conv2d(1, 2, 2).to_scalar()(np.zeros((2, 4, 4)))
     with pytest.raises(ValueError, match="kernel has 2 channels but the image has 1"):
@@ -97,7 +100,7 @@ def test_error_messages():
                                            (227, 11, 4, 0, 1), (10, 3, 3, 0, 2), (5, 5, 1, 0, 1)])
 def test_output_size_follows_the_formula(n, f, s, p, d):
     layer = nn.Conv2d(3, 4, f, stride=s, padding=p, dilation=d, seed=0)
-    y = layer(Tensor(np.zeros((1, 3, n, n + 1))))
+    y = layer(Tensor(np.zeros((1, 3, n, n + 1)), dtype="float32"))
     assert y.shape == (1, 4, out_size(n, f, s, p, d), out_size(n + 1, f, s, p, d))
     if min(y.shape[2:]) >= 2:
         assert nn.MaxPool2d(2)(y).shape[2:] == (y.shape[2] // 2, y.shape[3] // 2)
@@ -112,7 +115,7 @@ def test_parameter_counts():
     assert counts == [156, 2_416, 48_120, 10_164, 850]
     assert model.num_parameters() == 61_706
     assert nn.models.LeNet5(pooling="avg", activation="tanh").num_parameters() == 61_706
-    assert model(Tensor(np.zeros((2, 1, 28, 28)))).shape == (2, 10)
+    assert model(Tensor(np.zeros((2, 1, 28, 28)), dtype="float32")).shape == (2, 10)
 
 
 def test_seeded_initialisation_is_reproducible():
@@ -125,7 +128,7 @@ def test_seeded_initialisation_is_reproducible():
 
 def test_save_and_load_round_trip(tmp_path):
     model = nn.models.LeNet5(pooling="avg", activation="tanh", seed=1)
-    x = Tensor(np.random.default_rng(0).standard_normal((3, 1, 28, 28)))
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 1, 28, 28)), dtype="float32")
     path = tmp_path / "lenet.npz"
     nn.save(model, path)
     loaded = nn.load(path)
@@ -135,6 +138,6 @@ def test_save_and_load_round_trip(tmp_path):
                           nn.Tanh())
     nn.save(other, tmp_path / "conv1d.npz")
     again = nn.load(tmp_path / "conv1d.npz")
-    signal = Tensor(np.ones((1, 2, 9)))
+    signal = Tensor(np.ones((1, 2, 9)), dtype="float32")
     np.testing.assert_array_equal(again(signal).data, other(signal).data)
     assert again[0].config() == other[0].config()

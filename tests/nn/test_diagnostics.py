@@ -41,7 +41,7 @@ def test_activation_stats_saturation_and_dead_units():
         ("0", "Linear"), ("1", "Sigmoid"), ("2", "Linear"), ("3", "ReLU"), ("4", "Tanh")]
     assert rows[1].saturated > 0.9 and rows[3].dead >= 2 / 5
     assert rows[0].saturated is None and rows[0].dead is None
-    out = model(Tensor(x)).data
+    out = model(Tensor(x, dtype="float32")).data
     assert rows[4].mean == pytest.approx(out.mean(), rel=1e-6)
     assert rows[4].std == pytest.approx(out.std(), rel=1e-5)
     table = nn.diagnostics.table(rows)

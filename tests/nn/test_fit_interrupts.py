@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from interrupts import interrupting_evaluate
 
 import nn
 import nn.train
@@ -31,17 +32,6 @@ def check_whole(history, model, best_weights):
     assert history.best_epoch is not None and history.best_epoch < len(history)
     assert np.array_equal(model.state_dict()["0.weight"], best_weights[history.best_epoch])
 
-
-def interrupting_evaluate(at_call):
-    calls = []
-    real = nn.train.evaluate
-
-    def evaluate(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == at_call:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-    return evaluate
 
 
 @pytest.mark.parametrize("epoch", [1, 2])

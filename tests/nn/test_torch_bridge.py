@@ -155,3 +155,25 @@ def test_the_export_writes_a_state_dict_torch_loads_safely(cli_model, tmp_path):
     assert list(state) == list(twin.state_dict())
     twin.load_state_dict(state)
     np.testing.assert_allclose(theirs(twin, x), ours(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_connection_table_holds_in_torch_too():
+    """LeNet-5's C3 twin keeps its table: after torch trains it, the unconnected weights
+    are still 0 (no gradient reaches them), and the weights come back into our table."""
+    model = nn.LeNet5(c3_table=True, seed=0)
+    twin = nn.to_torch(model)
+    c3 = twin[3]
+    unlinked = ~c3.connections[:, :, None, None].expand_as(c3.weight)
+    assert (c3.weight[unlinked] == 0).all()
+    optimizer = torch.optim.SGD(twin.parameters(), lr=0.1, weight_decay=1e-3)
+    x = torch.randn(4, 1, 28, 28)
+    for _ in range(3):
+        optimizer.zero_grad()
+        twin(x).pow(2).sum().backward()
+        assert (c3.weight.grad[unlinked] == 0).all()
+        optimizer.step()
+    assert (c3.weight[unlinked] == 0).all() and (c3.weight[~unlinked] != 0).any()
+    back = nn.from_torch(twin)
+    assert back.c3_table and back.num_parameters() == 60_806
+    np.testing.assert_allclose(ours(back, x.numpy()), twin(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)

@@ -6,8 +6,8 @@ numbers or arrays (`reference`, numpy), and where each argument may be drawn fro
 `Value` leaves and `Tensor` leaves; entries marked `engines=("Value",)` are scalar-only.
 
 Domains keep central differences honest: positive bases for log, sqrt and pow, a
-denominator away from zero, and a gap around the kink at 0 of relu, abs, leaky_relu and
-elu that is far wider than gradcheck's step (1e-6).
+denominator away from zero, and a gap around 0 (the kink of relu, abs, leaky_relu and elu,
+the jump of step) far wider than gradcheck's step (1e-6).
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ OP_CASES: tuple[OpCase, ...] = (
     OpCase("sigmoid", "sigmoid", lambda a: a.sigmoid(), lambda a: 1.0 / (1.0 + np.exp(-a)),
            (ANY,)),
     OpCase("relu", "relu", lambda a: a.relu(), lambda a: np.maximum(a, 0.0), (AWAY_FROM_KINK,)),
+    OpCase("step", "step", lambda a: a.step(), lambda a: np.where(a > 0, 1.0, 0.0),
+           (AWAY_FROM_KINK,)),
     OpCase("leaky_relu", "leaky_relu", lambda a: a.leaky_relu(0.1),
            lambda a: np.where(a > 0, a, 0.1 * a), (AWAY_FROM_KINK,)),
     OpCase("elu", "elu", lambda a: a.elu(1.5), lambda a: _elu(a, 1.5), (AWAY_FROM_KINK,)),

@@ -66,7 +66,7 @@ def test_value_and_tensor_agree(case, data):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_float32_stays_float32(case):
     rng = np.random.default_rng(0)
-    leaves = [Tensor(rng.uniform(d.low, d.high, (2, 3)), requires_grad=True)
+    leaves = [Tensor(rng.uniform(d.low, d.high, (2, 3)), dtype="float32", requires_grad=True)
               for d in case.domains]
     out = case.fn(*leaves)
     assert out.dtype == np.float32

@@ -35,10 +35,28 @@ def test_linear_matches_matmul_and_gradcheck(batch, n_in, n_out, use_bias, data)
     gradcheck(lambda xx, ww: hessian_path(xx, ww)[1], [x, w])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linear_on_batch_axes_is_the_2d_product_row_for_row(dtype):
+    """(..., in) folds into one 2-D product (np.dot runs BLAS on 2-D arrays only): forward
+    and gradients are those of the same rows as a matrix, to the last bit."""
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal((5, 4, 6)), dtype=dtype, requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 6)), dtype=dtype, requires_grad=True)
+    b = Tensor(rng.standard_normal(3), dtype=dtype, requires_grad=True)
+    g = rng.standard_normal((5, 4, 3)).astype(dtype)
+    y = ag.linear(x, w, b)
+    flat = ag.linear(x.reshape(20, 6), w, b)
+    np.testing.assert_array_equal(y.data, flat.data.reshape(5, 4, 3))
+    grads = ag.gradients(y, [x, w, b], Tensor(g))
+    flat_grads = ag.gradients(flat, [x, w, b], Tensor(g.reshape(20, 3)))
+    for grad, flat_grad in zip(grads, flat_grads):
+        np.testing.assert_array_equal(grad, flat_grad)
+
+
 def test_linear_skips_gradients_nobody_needs():
-    x = Tensor(np.ones((2, 3)))  # data: no gradient wanted
-    w = Tensor(np.ones((4, 3)), requires_grad=True)
-    y = ag.linear(x, w, Tensor(np.zeros(4)))
+    x = Tensor(np.ones((2, 3)), dtype="float32")  # data: no gradient wanted
+    w = Tensor(np.ones((4, 3)), dtype="float32", requires_grad=True)
+    y = ag.linear(x, w, Tensor(np.zeros(4), dtype="float32"))
     assert y.ctx[:3] == (False, True, False)  # x, weight, bias: does each need a gradient?
     y.sum().backward()
     assert x.grad is None and w.grad.dtype == np.float32
@@ -79,7 +97,7 @@ def test_linear_activation_errors():
 
 
 def test_linear_errors():
-    w = Tensor(np.ones((4, 3)))
+    w = Tensor(np.ones((4, 3)))  # float64, as every input below but the last
     with pytest.raises(ValueError, match=re.escape(
             "linear: input of shape (2, 5) does not end in 3 features")):
         ag.linear(Tensor(np.ones((2, 5))), w)
@@ -88,8 +106,8 @@ def test_linear_errors():
         ag.linear(Tensor(np.ones((2, 3))), w, Tensor(np.ones(3)))
     with pytest.raises(ValueError, match="weight must be a 2-D Tensor"):
         ag.linear(Tensor(np.ones(3)), Tensor(np.ones(3)))
-    with pytest.raises(TypeError, match="linear: dtype mismatch float64 vs float32"):
-        ag.linear(Tensor(np.ones((2, 3)), dtype="float64"), w)
+    with pytest.raises(TypeError, match="linear: dtype mismatch float32 vs float64"):
+        ag.linear(Tensor(np.ones((2, 3)), dtype="float32"), w)
 
 
 # -- cross entropy -----------------------------------------------------------------------

@@ -52,19 +52,19 @@ def test_avg_pool2d_matches_definition_and_gradcheck(case):
     gradcheck(lambda t: avg_pool2d(t, kernel, stride), [x])
 
 
-def test_max_pool_sends_a_tied_window_gradient_to_its_first_maximum():
+def test_max_pool_splits_a_tied_window_gradient_among_its_maxima():
     x = leaf(np.array([[[[0.0, 0.0, 1.0, 3.0],
                          [0.0, 0.0, 3.0, 2.0],
                          [5.0, 5.0, 0.0, 0.0],
                          [5.0, 5.0, 0.0, 0.0]]]]))
     y = max_pool2d(x, 2)  # overlapping windows too: (3, 1) shares elements between windows
     y.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
-    np.testing.assert_array_equal(x.grad[0, 0], [[1, 0, 0, 2], [0, 0, 0, 0],
-                                                 [3, 0, 4, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(x.grad[0, 0], [[0.25, 0.25, 0, 1], [0.25, 0.25, 1, 0],
+                                                 [0.75, 0.75, 1, 1], [0.75, 0.75, 1, 1]])
     x.grad = None
     max_pool2d(x, 3, 1).sum().backward()  # each window's max counted once per window
     np.testing.assert_array_equal(x.grad[0, 0], [[0, 0, 0, 0], [0, 0, 0, 0],
-                                                 [2, 2, 0, 0], [0, 0, 0, 0]])
+                                                 [0.75, 2.25, 0, 0], [0.25, 0.75, 0, 0]])
     nan = leaf(np.array([[[[1.0, np.nan], [2.0, 0.0]]]]))
     assert np.isnan(max_pool2d(nan, 2).data).all()
     max_pool2d(nan, 2).sum().backward()  # the gradient goes to the nan that won the window
@@ -121,10 +121,11 @@ def test_pools_match_pytorch():
     torch = pytest.importorskip("torch")
     functional = torch.nn.functional
     rng = np.random.default_rng(11)
-    # relu outputs: windows full of tied zeros, where both pick the first maximum
-    a = np.maximum(rng.standard_normal((2, 3, 9, 8)), 0.0)
-    for pool, theirs_fn in ((max_pool2d, functional.max_pool2d),
-                            (avg_pool2d, functional.avg_pool2d)):
+    # average pooling on relu outputs (windows full of tied zeros); max pooling where no
+    # window ties: at a tie PyTorch sends the gradient to one maximum, and we split it
+    untied = rng.standard_normal((2, 3, 9, 8))
+    for pool, theirs_fn, a in ((max_pool2d, functional.max_pool2d, untied),
+                               (avg_pool2d, functional.avg_pool2d, np.maximum(untied, 0.0))):
         for kernel, stride in ((2, None), (3, 2), ((2, 3), (1, 2))):
             x, tx = leaf(a), torch.tensor(a, requires_grad=True)
             y, ty = pool(x, kernel, stride), theirs_fn(tx, kernel, stride)

@@ -63,6 +63,43 @@ def away_from_relu_kink(projections, state, weight_hh):
     return True
 
 
+@checks_op("input_projections", order=(1, 2))
+@settings(max_examples=15)
+@given(steps=st.integers(1, 3), batch=SIZES, n_in=SIZES, n_out=SIZES, use_bias=st.booleans(),
+       data=st.data())
+def test_input_projections_are_linear_laid_out_for_the_steps(steps, batch, n_in, n_out,
+                                                             use_bias, data):
+    x = leaf(data.draw(hnp.arrays(np.float64, (steps, batch, n_in), elements=ELEMENTS)))
+    w = leaf(data.draw(hnp.arrays(np.float64, (n_out, n_in), elements=ELEMENTS)))
+    b = leaf(data.draw(hnp.arrays(np.float64, (n_out,), elements=ELEMENTS)))
+    bias = b if use_bias else None
+    projections = ag.input_projections(x, w, bias)
+    assert projections.op.name == "input_projections" and projections.shape == (
+        steps, batch, n_out)
+    assert projections.data.transpose(0, 2, 1).flags.c_contiguous  # (T, G, N) in memory
+    np.testing.assert_allclose(projections.data, ag.linear(x, w, bias).data,
+                               rtol=1e-12, atol=1e-12)
+    inputs = [x, w, b] if use_bias else [x, w]
+    gradcheck(lambda *t: ag.input_projections(t[0], t[1], t[2] if use_bias else None), inputs)
+    hessian_path = ag.grad(lambda xx, ww: ag.input_projections(xx, ww, bias).tanh().sum())
+    gradcheck(lambda xx, ww: hessian_path(xx, ww)[1], [x, w])
+
+
+def test_input_projections_errors():
+    x, w = Tensor(np.ones((2, 3, 4))), Tensor(np.ones((5, 4)))
+    with pytest.raises(ValueError, match=re.escape("x must be a Tensor of shape (T, N, I), "
+                                                   "got (3, 4)")):
+        ag.input_projections(x[0], w)
+    with pytest.raises(ValueError, match=re.escape("weight_ih must be a Tensor of shape "
+                                                   "(G, 4), got (5, 3)")):
+        ag.input_projections(x, Tensor(np.ones((5, 3))))
+    with pytest.raises(ValueError, match=re.escape("bias must be a Tensor of shape (5,), "
+                                                   "got (4,)")):
+        ag.input_projections(x, w, Tensor(np.ones(4)))
+    with pytest.raises(TypeError):
+        ag.input_projections(x, Tensor(np.ones((5, 4)), dtype="float32"))
+
+
 @checks_op("rnn_tanh_step", "rnn_relu_step", "lstm_step", order=(1, 2))
 @pytest.mark.parametrize("kind", ["tanh", "relu", "lstm"])
 @settings(max_examples=15)
@@ -170,7 +207,8 @@ def test_step_ops_record_nothing_without_grad():
 
 
 def test_step_op_errors():
-    p, s, w = Tensor(np.ones((3, 2, 8))), Tensor(np.zeros((2, 2, 2))), Tensor(np.ones((8, 2)))
+    p, s, w = (Tensor(a, dtype="float32")  # float32, against which float64 is the mismatch
+               for a in (np.ones((3, 2, 8)), np.zeros((2, 2, 2)), np.ones((8, 2))))
     with pytest.raises(ValueError, match=re.escape(
             "lstm_sequence: state must have shape (2, 2, 2), got (1, 2, 2)")):
         ag.lstm_sequence(p, Tensor(np.zeros((1, 2, 2))), w)

@@ -72,7 +72,7 @@ def test_concatenate_stack_pad(a, data):
 
 
 def test_join_errors():
-    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))
+    a, b = Tensor(np.ones((2, 3)), dtype="float32"), Tensor(np.ones((2, 4)), dtype="float32")
     assert ag.concatenate([a, b], axis=1).shape == (2, 7)
     with pytest.raises(ValueError, match=re.escape(
             "concatenate: tensor 1 has shape (2, 4), but tensor 0 has shape (2, 3)")):
