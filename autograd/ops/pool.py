@@ -44,7 +44,9 @@ def _tiles(geo: Geometry) -> bool:
 # -- max pooling ------------------------------------------------------------------------
 class MaxPoolCtx(NamedTuple):
     geometry: Geometry
-    winner: np.ndarray  # (N, C, OH, OW): the position in its window of each maximum
+    # (N, C, OH, OW): the position in its window of each maximum; None when `shares`
+    # route the gradient (ties) and no window holds a NaN
+    winner: np.ndarray | None
     image_shape: tuple[int, ...]  # the input's (N, C, H, W)
     # None when no window has a tie; else (kh·kw, N, C, OH, OW): the share of each window's
     # gradient that each of its positions gets (1/k at k tied maxima, else 0)
@@ -65,31 +67,33 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max
 def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolCtx]:
     views = _offsets(a, geo)
     best = views[0].copy()
-    winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(views) - 1))
-    change = np.empty_like(winner)
-    for k in range(1, len(views)):
-        wins = np.greater(views[k], best)  # strictly: a tie keeps the earlier element
-        np.maximum(best, views[k], out=best)
-        # winner = k where it wins, in arithmetic: a masked copy (np.copyto(..., where=))
-        # costs some fifty times more on these small integers
-        np.subtract(k, winner, out=change)
-        change *= wins
-        winner += change
+    for view in views[1:]:
+        np.maximum(best, view, out=best)
+    hits = [np.equal(view, best) for view in views]  # where each window's maximum sits
+    small = np.min_scalar_type(len(views))
+    tied = hits[0].astype(small)
+    for hit in hits[1:]:
+        tied += hit
     nan = np.isnan(best)
+    winner = shares = None
     if nan.any():  # a NaN wins its window, as it does in np.argmax
         flat = sliding_window_view(a, geo.kernel, axis=(2, 3))[
             :, :, ::geo.stride[0], ::geo.stride[1]][:, :, :geo.out[0], :geo.out[1]]
         winner = flat.reshape(best.shape + (-1,)).argmax(axis=-1)
-    hits = [np.equal(view, best) for view in views]
-    tied = sum(hits)
-    if not (tied > 1).any():
-        return best, MaxPoolCtx(geo, winner, a.shape, None)
-    shares = np.zeros((len(views),) + best.shape, dtype=a.dtype)
-    for k, hit in enumerate(hits):
-        np.divide(1.0, tied, out=shares[k], where=hit)
-    if nan.any():  # nothing equals a NaN: its window's gradient goes to the NaN that won
-        for k, share in enumerate(shares):
-            share[nan & (winner == k)] = 1.0
+    if (tied > 1).any():
+        # 1/k at each of k tied maxima, as products (a masked np.divide(..., where=) costs
+        # many times more); a NaN's window has no hit (k = 0): its shares stay 0 here
+        share = np.reciprocal(np.maximum(tied, 1), dtype=a.dtype)
+        shares = np.empty((len(views),) + best.shape, dtype=a.dtype)
+        for k, hit in enumerate(hits):
+            np.multiply(share, hit, out=shares[k])
+        if winner is not None:  # nothing equals a NaN: its window's gradient goes to it
+            for k, share in enumerate(shares):
+                share[nan & (winner == k)] = 1.0
+    elif winner is None:  # one maximum in each window: its position, Σ k·[hit k]
+        winner = np.zeros(best.shape, dtype=small)
+        for k, hit in enumerate(hits[1:], 1):
+            winner += np.multiply(hit, k, dtype=small)
     return best, MaxPoolCtx(geo, winner, a.shape, shares)
 
 
@@ -98,12 +102,19 @@ def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
     maxima (max pooling's adjoint)."""
     geo, winner, shape, shares = ctx
     gx = np.zeros(shape, dtype=g.dtype)
+    # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements; where
+    # windows tile the image, each element has one window: written, not added
+    finite = np.isfinite(g).all()
+    direct = _tiles(geo) and finite
     if shares is not None:
         for share, view in zip(shares, _offsets(gx, geo)):
-            view += np.where(share > 0, g * share, 0)  # an inf g stays out of the losers
+            if direct:
+                np.multiply(g, share, out=view)
+            elif finite:
+                view += g * share
+            else:
+                view += np.where(share > 0, g * share, 0)  # an inf g stays out of the losers
         return gx
-    # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements
-    direct = _tiles(geo) and np.isfinite(g).all()
     for k, view in enumerate(_offsets(gx, geo)):
         if direct:
             np.multiply(g, winner == k, out=view)
