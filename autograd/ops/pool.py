@@ -65,15 +65,13 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max
 
 
 def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolCtx]:
-    views = _offsets(a, geo)
-    best = views[0].copy()
-    for view in views[1:]:
-        np.maximum(best, view, out=best)
-    hits = [np.equal(view, best) for view in views]  # where each window's maximum sits
-    small = np.min_scalar_type(len(views))
-    tied = hits[0].astype(small)
-    for hit in hits[1:]:
-        tied += hit
+    # the kh·kw strided views copied once into one block (K, N, C, OH, OW), so that the
+    # passes below run on contiguous memory
+    stacked = np.stack(_offsets(a, geo))
+    best = np.maximum.reduce(stacked, axis=0)
+    hits = np.equal(stacked, best)  # where each window's maximum sits
+    small = np.min_scalar_type(len(stacked))
+    tied = np.add.reduce(hits, axis=0, dtype=small)
     nan = np.isnan(best)
     winner = shares = None
     if nan.any():  # a NaN wins its window, as it does in np.argmax
@@ -83,17 +81,13 @@ def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolC
     if (tied > 1).any():
         # 1/k at each of k tied maxima, as products (a masked np.divide(..., where=) costs
         # many times more); a NaN's window has no hit (k = 0): its shares stay 0 here
-        share = np.reciprocal(np.maximum(tied, 1), dtype=a.dtype)
-        shares = np.empty((len(views),) + best.shape, dtype=a.dtype)
-        for k, hit in enumerate(hits):
-            np.multiply(share, hit, out=shares[k])
+        shares = np.multiply(hits, np.reciprocal(np.maximum(tied, 1), dtype=a.dtype))
         if winner is not None:  # nothing equals a NaN: its window's gradient goes to it
             for k, share in enumerate(shares):
                 share[nan & (winner == k)] = 1.0
     elif winner is None:  # one maximum in each window: its position, Σ k·[hit k]
-        winner = np.zeros(best.shape, dtype=small)
-        for k, hit in enumerate(hits[1:], 1):
-            winner += np.multiply(hit, k, dtype=small)
+        positions = np.arange(len(stacked), dtype=small).reshape((-1,) + (1,) * best.ndim)
+        winner = np.add.reduce(np.multiply(hits, positions), axis=0, dtype=small)
     return best, MaxPoolCtx(geo, winner, a.shape, shares)
 
 
@@ -104,16 +98,17 @@ def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
     gx = np.zeros(shape, dtype=g.dtype)
     # g·mask is fast but turns an inf or NaN of g into NaN at the losing elements; where
     # windows tile the image, each element has one window: written, not added
-    finite = np.isfinite(g).all()
-    direct = _tiles(geo) and finite
+    finite, tiles = np.isfinite(g).all(), _tiles(geo)
+    direct = tiles and finite
     if shares is not None:
-        for share, view in zip(shares, _offsets(gx, geo)):
-            if direct:
-                np.multiply(g, share, out=view)
-            elif finite:
-                view += g * share
+        # every position's part at once, on contiguous memory; then one write (or add)
+        # into the image per position
+        parts = shares * g if finite else np.where(shares > 0, shares * g, 0)
+        for part, view in zip(parts, _offsets(gx, geo)):
+            if tiles:
+                np.copyto(view, part)
             else:
-                view += np.where(share > 0, g * share, 0)  # an inf g stays out of the losers
+                view += part
         return gx
     for k, view in enumerate(_offsets(gx, geo)):
         if direct:
