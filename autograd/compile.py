@@ -47,7 +47,7 @@ import numpy as np
 
 from autograd.op import OPS, Op
 from autograd.tape import CONSTANT, Backward, CompileError, Tape, active
-from autograd.tensor import Tensor, _make
+from autograd.tensor import Tensor, constant
 
 LIBRARY = {"autograd", "nn", "chainrule"}  # code allowed to read values while capturing
 # Tensor attributes that give a tensor's values to Python: refused to user code during a
@@ -222,7 +222,7 @@ def _output_template(name: str, tape: Tape, result: Any) -> Any:
 def _build(template: Any, values: list) -> Any:
     kind, content = template[0], template[1:]
     if kind == "tensor":
-        return _make(values[content[0]])
+        return constant(values[content[0]])
     if kind == "array":
         return values[content[0]]
     if kind == "none":

@@ -161,6 +161,12 @@ def _float_array(data: Any, dtype: np.dtype, name: str) -> np.ndarray:
     return array
 
 
+def constant(array: np.ndarray) -> Tensor:
+    """A Tensor that holds `array` itself (not a copy) and records nothing: a result made
+    outside any op, such as a compiled step's replayed loss."""
+    return _make(array)
+
+
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
     """The output of `op` on `inputs`: recorded iff recording and some input needs a grad."""
     if recording.on:
