@@ -46,7 +46,15 @@ from typing import Any
 import numpy as np
 
 from autograd.op import OPS, Op
-from autograd.tape import CONSTANT, Backward, CompileError, Tape, active
+from autograd.tape import (
+    CONSTANT,
+    RECORDED_IN_CAPTURE,
+    Backward,
+    CompileError,
+    Tape,
+    active,
+    recorded,
+)
 from autograd.tensor import Tensor, constant
 
 LIBRARY = {"autograd", "nn", "chainrule"}  # code allowed to read values while capturing
@@ -150,11 +158,15 @@ def _capturing(tape: Tape, name: str) -> Iterator[None]:
     """Record into `tape`: every op's forward and the Tensor readers wrapped, for the block."""
     forwards = [(op, op.forward) for op in OPS.values()]
     readers = {attribute: Tensor.__dict__[attribute] for attribute in READS_VALUES}
+    plain = [(owner, attribute, vars(owner)[attribute])
+             for owner, attribute in _recorded_in_capture()]
     for op, forward in forwards:
         # Op is a frozen dataclass; its forward is swapped back in the `finally` below
         object.__setattr__(op, "forward", _recording_forward(op, forward))
     for attribute, reader in readers.items():
         setattr(Tensor, attribute, _refusing(attribute, reader, name))
+    for owner, attribute, function in plain:
+        setattr(owner, attribute, recorded(function))
     active.tape, active.depth = tape, 0
     try:
         yield
@@ -164,6 +176,16 @@ def _capturing(tape: Tape, name: str) -> Iterator[None]:
             object.__setattr__(op, "forward", forward)
         for attribute, reader in readers.items():
             setattr(Tensor, attribute, reader)
+        for owner, attribute, function in plain:
+            setattr(owner, attribute, function)
+
+
+def _recorded_in_capture() -> list[tuple[Any, str]]:
+    """The classes and modules (imported ones only) holding a `recorded_in_capture`
+    function, with its name."""
+    return [(sys.modules[owner] if isinstance(owner, str) else owner, attribute)
+            for owner, attribute in RECORDED_IN_CAPTURE
+            if not isinstance(owner, str) or owner in sys.modules]
 
 
 def _recording_forward(op: Op, forward: Callable) -> Callable:

@@ -68,6 +68,34 @@ def recorded(function: Callable) -> Callable:
     return call
 
 
+# (class or module name, attribute) of the functions `recorded_in_capture` marks
+RECORDED_IN_CAPTURE: list[tuple[Any, str]] = []
+
+
+def recorded_in_capture(function: Callable) -> Any:
+    """Decorator, as `recorded` for functions every eager step calls (an optimizer's step
+    and zero_grad, the label check of cross_entropy): the plain function stays where it is
+    defined, and `autograd.compile` puts the recording wrapper in its place only for the
+    length of a capture, so an eager step pays no wrapper. It must be a method, or a module
+    function called through its module's globals."""
+    if "." not in function.__qualname__:  # a module function
+        RECORDED_IN_CAPTURE.append((function.__module__, function.__name__))
+        return function
+    return _MethodRecordedInCapture(function)
+
+
+class _MethodRecordedInCapture:
+    """Stands in the class body until the class exists, then puts the plain method back and
+    notes (class, name) for the captures."""
+
+    def __init__(self, function: Callable) -> None:
+        self.function = function
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        setattr(owner, name, self.function)
+        RECORDED_IN_CAPTURE.append((owner, name))
+
+
 def derived(array: np.ndarray, function: Callable, *args: Any, **kwargs: Any) -> None:
     """Note, during a capture, that `array` was just computed as `function(*args, **kwargs)`
     (a conversion or copy made outside any op), so that a replay computes it again."""

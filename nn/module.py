@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Node, Value
-from autograd.tape import recorded
+from autograd.tape import recorded_in_capture
 
 MODULE_TYPES: dict[str, type[Module]] = {}  # name -> class, for nn.load
 
@@ -150,7 +150,7 @@ class Module:
         """How many of this module's own parameter entries are fixed at zero (here none)."""
         return 0
 
-    @recorded  # a compiled step clears again
+    @recorded_in_capture  # a compiled step clears again
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (None for Tensors, 0.0 for Values)."""
         for p in self.parameters():

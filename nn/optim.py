@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Node, Tensor, Value
-from autograd.tape import recorded
+from autograd.tape import recorded_in_capture
 from nn.module import Module, clear_grad
 
 GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
@@ -238,12 +238,12 @@ class Optimizer:
                     state["t"] = group.t[i]
         return states
 
-    @recorded  # a compiled step replays it
+    @recorded_in_capture  # a compiled step replays it
     def zero_grad(self) -> None:
         for p in self.params:
             clear_grad(p)
 
-    @recorded  # a compiled step runs it again: lr, state and parameters are read then
+    @recorded_in_capture  # a compiled step runs it again: lr, state and parameters are read then
     def step(self) -> None:
         """Update every parameter that has a gradient: one `_update` on a whole group when
         every parameter of it has a gradient of its own shape, is still in the arena (a

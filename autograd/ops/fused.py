@@ -15,7 +15,7 @@ import numpy as np
 
 from autograd.op import OPS, Op, register
 from autograd.ops.softmax import shifted_by_max, softmax
-from autograd.tape import recorded
+from autograd.tape import recorded_in_capture
 from autograd.tensor import Tensor, check_dtypes, constant_input, result
 
 REDUCTIONS = ("mean", "sum", "none")  # how a loss combines its per-example values
@@ -178,7 +178,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     return result(loss, (logits,), CROSS_ENTROPY, ctx)
 
 
-@recorded  # a compiled step checks each batch's labels again
+@recorded_in_capture  # a compiled step checks each batch's labels again
 def label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     """Flat indices (row · C + label) into logits of `shape`, after checking the labels."""
     n, classes = shape
