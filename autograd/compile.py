@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.op import OPS, Op
+from autograd.op import OPS
 from autograd.tape import (
     CONSTANT,
     RECORDED_IN_CAPTURE,
@@ -162,7 +162,7 @@ def _capturing(tape: Tape, name: str) -> Iterator[None]:
              for owner, attribute in _recorded_in_capture()]
     for op, forward in forwards:
         # Op is a frozen dataclass; its forward is swapped back in the `finally` below
-        object.__setattr__(op, "forward", _recording_forward(op, forward))
+        object.__setattr__(op, "forward", recorded(forward, op))
     for attribute, reader in readers.items():
         setattr(Tensor, attribute, _refusing(attribute, reader, name))
     for owner, attribute, function in plain:
@@ -186,15 +186,6 @@ def _recorded_in_capture() -> list[tuple[Any, str]]:
     return [(sys.modules[owner] if isinstance(owner, str) else owner, attribute)
             for owner, attribute in RECORDED_IN_CAPTURE
             if not isinstance(owner, str) or owner in sys.modules]
-
-
-def _recording_forward(op: Op, forward: Callable) -> Callable:
-    def recording_forward(*args: Any) -> Any:
-        tape = active.tape
-        if tape is None or active.depth:  # inside another recorded call: part of it
-            return forward(*args)
-        return tape.call(forward, args, {}, op)
-    return recording_forward
 
 
 def _refusing(attribute: str, reader: Any, name: str) -> Any:

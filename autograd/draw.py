@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 ROLE_HUES = {"input": 0.58, "parameter": 0.33, "intermediate": 0.13, "output": 0.0}
 ROLE_SATURATION = 0.35  # role colour strength when not shading by gradient
+MAX_NODES = 200  # past this many value nodes, a picture collapses the rest into one box
+MAX_LISTED = 12  # a caption names this many inputs, then counts the rest
 _OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _SMALL = 6  # arrays with at most this many entries are shown in full
 INSTALL_HINT = ("the graphviz 'dot' program was not found, so the graph cannot be rendered "
@@ -54,7 +56,7 @@ _PACKAGE_HINT = ("drawing a graph needs the graphviz Python package: pip install
                  "/ brew install graphviz / conda install graphviz)")
 
 
-def _graphviz() -> Any:
+def graphviz_package() -> Any:
     """The graphviz package, imported when a picture is first drawn, so that importing
     autograd does not need it."""
     try:
@@ -69,7 +71,7 @@ def pipe(dot: graphviz.Digraph, format: str, encoding: str | None = None) -> Any
     a RuntimeError that says how to install the program when it is missing."""
     try:
         return dot.pipe(format=format, encoding=encoding)
-    except _graphviz().ExecutableNotFound as err:
+    except graphviz_package().ExecutableNotFound as err:
         raise RuntimeError(INSTALL_HINT) from err
 
 NameMapping = Mapping[str, Node] | Iterable[tuple[str, Node]]
@@ -96,7 +98,7 @@ _UNKNOWN = object()
 
 
 def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = "LR",
-               max_nodes: int = 200, legend: bool = False, shade_grad: bool = False,
+               max_nodes: int = MAX_NODES, legend: bool = False, shade_grad: bool = False,
                size: str | tuple[float, float] | None = None, dpi: float | None = None,
                overlay: Overlay | None = None) -> graphviz.Digraph:
     """The graph that ends at `root`, as a `graphviz.Digraph`.
@@ -116,7 +118,7 @@ def draw_graph(root: Node, params: NameMapping | None = None, *, rankdir: str = 
     kept, left_out = nearest_nodes(root, max_nodes)
     kept_ids = {id(n) for n in kept}
 
-    dot = _graphviz().Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
+    dot = graphviz_package().Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
     if size is not None:
         dot.attr(size=size if isinstance(size, str) else f"{size[0]},{size[1]}")
     if dpi is not None:

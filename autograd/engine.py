@@ -54,9 +54,9 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     """
     global passes_started
     passes_started += 1
+    order = topological_order(root)
     if active.tape is not None:  # autograd.compile is capturing: plan this pass too
-        active.tape.record_backward(root, seed, topological_order(root), create_graph,
-                                    into_grad)
+        active.tape.record_backward(root, seed, order, create_graph, into_grad)
     totals: dict[Node, Any] = {root: seed}
     known_grad = totals.get
     node_type = type(root)  # graphs are of one node type
@@ -68,7 +68,7 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     given_to_leaves: set[int] = set()  # ids of the arrays stored in leaves' .grad
     previous, recording.on = recording.on, create_graph
     try:
-        for node in reversed(topological_order(root)):
+        for node in reversed(order):
             grad = known_grad(node)
             if grad is None:
                 continue

@@ -32,14 +32,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd.draw import (
-    INSTALL_HINT,
+    MAX_LISTED,
+    MAX_NODES,
     ROLE_HUES,
     ROLE_SATURATION,
     collapsed_text,
+    graphviz_package,
     nearest_nodes,
     node_name,
     node_role,
     op_label,
+    pipe,
     summary,
 )
 from autograd.engine import topological_order
@@ -48,8 +51,6 @@ from autograd.node import Node, no_grad
 if TYPE_CHECKING:
     from autograd.trace import Trace
 
-MAX_NODES = 200  # as draw_graph: past this many value nodes the rest collapse into one box
-MAX_LISTED = 12  # a forward step's caption names this many inputs, then counts the rest
 _CHAR = 7.3  # width in px of one character of the boxes' 12px monospace font
 _LINE = 16  # px per text line in a box
 _PAD = 6
@@ -120,7 +121,7 @@ def notebook_html(trace: Trace, max_nodes: int = MAX_NODES) -> str:
     try:
         scene = _scene(trace, max_nodes, None)
         _layout(scene)
-    except RuntimeError as error:  # no `dot`: the steps are still worth reading
+    except (ImportError, RuntimeError) as error:  # no graphviz: the steps still read well
         return f"{heading}<p>({html.escape(str(error))})</p>{listing}"
     player = _script_json(_page(scene))
     return (f'<div class="chainrule-explorer"><div class="fallback">{heading}{_svg(scene)}'
@@ -345,8 +346,6 @@ def _cut(text: str) -> str:
 # -- layout: dot places every box once ---------------------------------------------------
 
 def _layout(scene: _Scene) -> None:
-    import graphviz  # optional until a page is built
-
     labelled = len(scene.edges) <= _LABELLED_EDGES
     lines = ["digraph {", "rankdir=LR; nodesep=0.25; ranksep=%.2f;" % (0.5 if labelled else 1.1),
              'node [shape=box, fixedsize=true, label=""];',
@@ -361,10 +360,7 @@ def _layout(scene: _Scene) -> None:
         label = f', label="{"n" * room}"' if labelled and room else ""
         lines.append(f'b{edge.tail} -> b{edge.head} [id=e{index}{label}];')
     lines.append("}")
-    try:
-        output = graphviz.Source("\n".join(lines)).pipe(format="json0", encoding="utf-8")
-    except graphviz.ExecutableNotFound as error:
-        raise RuntimeError(INSTALL_HINT) from error
+    output = pipe(graphviz_package().Source("\n".join(lines)), "json0", encoding="utf-8")
     placed = json.loads(output)
     _, _, width, height = (float(v) for v in placed["bb"].split(","))
     scene.size = (width, height)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import Node
+from autograd.node import Node
 
 _INF = float("inf")
 _NAN = float("nan")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 ENGINES = ("Value", "Tensor")
 
@@ -65,7 +64,6 @@ def register(name: str, formula: str, grad: Callable, engines: tuple[str, ...] =
     return op
 
 
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def defined_in(function: Callable) -> tuple[str, str]:

@@ -4,8 +4,10 @@ While a step is captured (`active.tape` is set), every array computation that ma
 is written down as it runs eagerly:
 
 - each op's forward (`Op.forward`, on raw arrays; `autograd.compile` wraps them all for
-  the length of a capture), and any library function marked `@recorded` (an optimizer's
-  step, `zero_grad`, dropout's random mask, the label check of `cross_entropy`);
+  the length of a capture), any library function marked `@recorded` (dropout's random
+  mask, `clip_grad_norm`, `+=` on a Tensor), and those marked `@recorded_in_capture`
+  (an optimizer's step and `zero_grad`, the label check of `cross_entropy`), which
+  `autograd.compile` wraps only for the length of a capture;
 - array conversions the Tensor constructor makes (`derived`);
 - `backward()`, as a plan: the nodes in reverse topological order, each with its op's
   gradient rule and the slots of its output, context and inputs.
@@ -56,15 +58,16 @@ VALUE_GRAPHS = ("a Value graph cannot be compiled: each Value op is one Python f
 INPUT, PRODUCED, PERSISTENT, CONSTANT, CONTEXT = "x", "t", "p", "c", "ctx"
 
 
-def recorded(function: Callable) -> Callable:
+def recorded(function: Callable, op: Any = None) -> Callable:
     """Decorator: during a capture, a call of `function` is one step of the tape, run again
-    as a whole on replay (with array arguments taken from their slots)."""
+    as a whole on replay (with array arguments taken from their slots). `autograd.compile`
+    also wraps each op's forward with it, naming the `op`, for the length of a capture."""
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         tape = active.tape
-        if tape is None or active.depth:
+        if tape is None or active.depth:  # inside another recorded call: part of it
             return function(*args, **kwargs)
-        return tape.call(function, args, kwargs)
+        return tape.call(function, args, kwargs, op)
     return call
 
 
@@ -143,11 +146,10 @@ class Backward:
     index, whether it needs a gradient, the input node when the gradient must be reshaped
     to it by `accept`, else None)."""
 
-    __slots__ = ("root", "seed", "size", "entries", "accept")
+    __slots__ = ("seed", "size", "entries", "accept")
 
-    def __init__(self, root: Any, seed: int, size: int, entries: list, accept: Any) -> None:
-        self.root, self.seed, self.size, self.entries, self.accept = (
-            root, seed, size, entries, accept)
+    def __init__(self, seed: int, size: int, entries: list, accept: Any) -> None:
+        self.seed, self.size, self.entries, self.accept = seed, size, entries, accept
 
     def signature(self) -> tuple:
         return (self.seed, self.size, [
@@ -315,7 +317,7 @@ class Tape:
             inputs = tuple(self.slot(p._array) for p in node.parents)
             entries.append((i, node.op.grad, out, self._ctx_spec(node), inputs, edges, None))
         seed_slot = self._new_slot(np.array(seed), CONSTANT)
-        self.steps.append(Backward(root, seed_slot, len(order), entries, accept))
+        self.steps.append(Backward(seed_slot, len(order), entries, accept))
 
     def _ctx_spec(self, node: Any) -> tuple[str, Any]:
         ctx = node.ctx

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from autograd.draw import (
+    MAX_LISTED,
+    MAX_NODES,
     NameMapping,
     Overlay,
     draw_graph,
@@ -35,14 +37,13 @@ from autograd.draw import (
     summary,
 )
 from autograd.engine import backpropagate
-from autograd.explorer import MAX_NODES, notebook_html, page_html
+from autograd.explorer import notebook_html, page_html
 from autograd.files import atomic_write_text
 from autograd.node import Node
 
 if TYPE_CHECKING:
     import graphviz
 
-MAX_LISTED_INPUTS = 12  # a frame's caption names this many inputs, then counts the rest
 
 
 @dataclass(eq=False)
@@ -68,9 +69,9 @@ class Frame:
         shares = [f"{summary(g)} to '{self._name(p)}'"
                   for p, g in zip(self.node.parents, self.input_grads, strict=True)
                   if g is not None]
-        if len(shares) > MAX_LISTED_INPUTS:  # graphviz refuses labels past 16,384 characters
-            hidden = len(shares) - MAX_LISTED_INPUTS
-            shares = shares[:MAX_LISTED_INPUTS] + [f"and {hidden:,} more inputs"]
+        if len(shares) > MAX_LISTED:  # graphviz refuses labels past 16,384 characters
+            hidden = len(shares) - MAX_LISTED
+            shares = shares[:MAX_LISTED] + [f"and {hidden:,} more inputs"]
         passes = ", ".join(shares)
         return (f"step {self.index}: '{name}' has gradient {summary(self.grad)}; "
                 f"local derivative {self.formula}; passes {passes or 'nothing'}")

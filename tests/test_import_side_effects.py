@@ -32,9 +32,17 @@ def test_import_autograd_works_without_graphviz():
             autograd.draw_graph(x * x)
         except ImportError as error:
             print(error)
+        trace = autograd.trace_backward((x * x).tanh())
+        try:
+            trace.to_html()
+        except ImportError as error:
+            print("page:", error)
+        fallback = trace._repr_html_()  # a notebook still lists the steps
+        assert "backward in 3 steps" in fallback and "<ol" in fallback, fallback
     """)
     assert done.returncode == 0, done.stderr
     assert "pip install graphviz" in done.stdout  # drawing says what to install
+    assert "page: drawing a graph needs the graphviz Python package" in done.stdout
 
 
 def test_importing_leaves_the_allocator_alone():

@@ -57,14 +57,20 @@ def _pair(name: str, what: str, value: Any, dims: int, low: int) -> tuple[int, i
     return items if dims == 2 else (1 if what != "padding" else 0,) + items
 
 
+def _settings(name: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
+              dilation: Any) -> tuple[tuple[int, int], ...]:
+    """Validated (kernel, stride, padding, dilation), each padded to two axes."""
+    return (_pair(name, "kernel_size", kernel_size, dims, 1),
+            _pair(name, "stride", stride, dims, 1),
+            _pair(name, "padding", padding, dims, 0),
+            _pair(name, "dilation", dilation, dims, 1))
+
+
 def check_settings(name: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
                    dilation: Any) -> tuple[tuple[int, ...], ...]:
     """Validated (kernel, stride, padding, dilation), each a tuple of `dims` ints."""
-    parsed = (_pair(name, "kernel_size", kernel_size, dims, 1),
-              _pair(name, "stride", stride, dims, 1),
-              _pair(name, "padding", padding, dims, 0),
-              _pair(name, "dilation", dilation, dims, 1))
-    return tuple(p[2 - dims:] for p in parsed)  # _pair pads 1-D settings to two
+    return tuple(p[2 - dims:] for p in _settings(name, dims, kernel_size, stride, padding,
+                                                  dilation))
 
 
 def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any = 1,
@@ -75,10 +81,8 @@ def geometry(name: str, size: tuple[int, ...], kernel_size: Any, stride: Any = 1
     `MAX_ELEMENTS` elements either is a ValueError naming the settings.
     """
     dims = len(size)
-    kernel = _pair(name, "kernel_size", kernel_size, dims, 1)
-    stride = _pair(name, "stride", stride, dims, 1)
-    padding = _pair(name, "padding", padding, dims, 0)
-    dilation = _pair(name, "dilation", dilation, dims, 1)
+    kernel, stride, padding, dilation = _settings(name, dims, kernel_size, stride, padding,
+                                                  dilation)
     size2 = (1,) * (2 - dims) + tuple(size)
     span = tuple(d * (f - 1) + 1 for f, d in zip(kernel, dilation))
     for i, (n, p, extent) in enumerate(zip(size2, padding, span)):

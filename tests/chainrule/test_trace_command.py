@@ -59,7 +59,7 @@ def test_names_without_values_and_values_without_names_are_errors():
         build_trace("x", {"x": 1.0, "z": 2.0})
 
 
-def run(tmp_path, capsys, *argv: str) -> tuple[int, str, str]:
+def run_trace(capsys, *argv: str) -> tuple[int, str, str]:
     """Run the real `chainrule` command line."""
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -69,7 +69,7 @@ def run(tmp_path, capsys, *argv: str) -> tuple[int, str, str]:
 @needs_dot
 def test_the_command_writes_the_page(tmp_path, capsys):
     out = tmp_path / "pages" / "neuron.html"
-    code, printed, _ = run(tmp_path, capsys, "trace", "tanh(w*x + b)",
+    code, printed, _ = run_trace(capsys, "trace", "tanh(w*x + b)",
                            "--set", "w=0.5,x=2", "--set", "b=-1", "--out", str(out))
     assert code == 0 and str(out) in printed
     page = out.read_text(encoding="utf-8")
@@ -81,7 +81,7 @@ def test_the_command_writes_the_page(tmp_path, capsys):
     ("w=inf", "must be finite"), ("w=1,w=2", "gives w twice"), ("1w=2", "NAME=NUMBER"),
 ])
 def test_bad_settings_exit_with_2_and_say_why(tmp_path, capsys, setting, message):
-    code, _, err = run(tmp_path, capsys, "trace", "w", "--set", setting,
+    code, _, err = run_trace(capsys, "trace", "w", "--set", setting,
                        "--out", str(tmp_path / "page.html"))
     assert code == 2 and message in err and err.startswith("chainrule trace: error:")
     assert not list(tmp_path.iterdir())
