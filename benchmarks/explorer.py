@@ -16,6 +16,7 @@ import time
 
 import nn
 from autograd import graph_stats, trace_backward
+from autograd.draw import MAX_NODES
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
     trace_seconds = time.perf_counter() - start
     results = {"value_nodes": nodes, "examples": examples, "frames": len(trace),
                "trace_seconds": trace_seconds}
-    for label, max_nodes in (("collapsed_at_200", 200), ("whole_graph", nodes)):
+    for label, max_nodes in ((f"collapsed_at_{MAX_NODES}", MAX_NODES), ("whole_graph", nodes)):
         times = []
         for _ in range(5):
             start = time.perf_counter()

@@ -54,7 +54,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def numpy_runner(params: list[np.ndarray], batch_size: int):
+def numpy_runner(params: list[np.ndarray]):
     """The hand-written step: forward, BP1-BP4 over the batch, SGD; in place."""
     w1, b1, w2, b2 = params
 
@@ -71,7 +71,7 @@ def numpy_runner(params: list[np.ndarray], batch_size: int):
     return step
 
 
-def network_py_runner(params: list[np.ndarray], batch_size: int):
+def network_py_runner(params: list[np.ndarray]):
     """network.py's update_mini_batch: backprop one column-vector example at a time."""
     w1, b1, w2, b2 = params
     weights, biases = [w1, w2], [b1.reshape(-1, 1), b2.reshape(-1, 1)]
@@ -108,7 +108,7 @@ def chainrule_runner(params: list[np.ndarray], compiled: bool):
         layer.bias.data = b.copy()
     optimizer = nn.SGD(model.parameters(), lr=LR)
 
-    def train_step(x: np.ndarray, y: np.ndarray) -> nn.Module:
+    def train_step(x: np.ndarray, y: np.ndarray) -> autograd.Tensor:
         loss = nn.quadratic_cost(model(x), y)
         optimizer.zero_grad()
         loss.backward()
@@ -119,11 +119,11 @@ def chainrule_runner(params: list[np.ndarray], compiled: bool):
 
 def runners(batch_size: int, with_network_py: bool) -> dict:
     weights = initial_weights(0)
-    runs = {"numpy": numpy_runner([w.copy() for w in weights], batch_size),
+    runs = {"numpy": numpy_runner([w.copy() for w in weights]),
             "eager": chainrule_runner(weights, compiled=False),
             "compiled": chainrule_runner(weights, compiled=True)}
     if with_network_py:
-        runs["network.py"] = network_py_runner([w.copy() for w in weights], batch_size)
+        runs["network.py"] = network_py_runner([w.copy() for w in weights])
     return runs
 
 

@@ -152,6 +152,7 @@ def main() -> None:
 
     from threadpoolctl import threadpool_limits
 
+    autograd.keep_freed_memory()  # as training does (nn.fit, the chainrule command)
     print(f"LSTM {INPUTS} -> {HIDDEN}, {STEPS} steps, batch {BATCH}, linear head, MSE, "
           f"Adam lr {args.lr}, float32, 1 thread; {args.rounds} rounds of "
           f"{args.steps_per_round} steps")

@@ -36,6 +36,7 @@ from chainrule.export import export
 from chainrule.mnist import DIGITS, PIXELS, SIDE, DataError, UsageError
 from chainrule.predict import predict
 from chainrule.trace import add_parser as add_trace_parser
+from chainrule.trace import main_trace
 from chainrule.train import train
 from nn.activations import ACTIVATIONS
 from nn.init import INITIALIZERS
@@ -224,8 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "trace":  # no data, no threads: it only writes a page
-        return args.handler(args)
     if args.command in ("train", "evaluate"):
         # a training or evaluation loop frees and reallocates the same arrays every batch
         keep_freed_memory()
@@ -238,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return evaluate(args)
             if args.command == "export":
                 return export(args)
+            if args.command == "trace":
+                return main_trace(args)
             return predict(args)
     except UsageError as error:  # argparse's own format and exit code
         if args.debug:

@@ -2,8 +2,8 @@
 
 matplotlib is an optional extra (`pip install 'chainrule[report]'`): it is imported only
 when pictures are drawn, and only its non-interactive Agg canvas is used, so no window
-opens and no global pyplot state changes. Without it `pictures` raises ImportError and
-the report is written without pictures.
+opens and no global pyplot state changes. Without it `chainrule.train.draw_pictures`
+raises ImportError and the report is written without pictures.
 """
 
 from __future__ import annotations

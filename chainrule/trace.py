@@ -14,12 +14,12 @@ import argparse
 import ast
 import math
 import operator
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value, trace_backward
 from autograd.trace import Trace
+from chainrule.mnist import UsageError
 
 FUNCTIONS = ("abs", "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh")
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -191,17 +191,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         metavar="NAME=NUMBER,...", help="the value of each name")
     parser.add_argument("--out", default="trace.html", help="the page to write "
                         "(default trace.html)")
-    parser.set_defaults(handler=main_trace)
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show Python's traceback instead of one line")
+    parser.set_defaults(threads=None)  # no BLAS work to limit
     return parser
 
 
 def main_trace(args: argparse.Namespace) -> int:
-    """Run `chainrule trace`: write the page, print where; a refused input exits with 2."""
+    """Run `chainrule trace`: write the page, print where. A refused expression or setting
+    raises UsageError (the command exits with 2)."""
     try:
         trace = build_trace(args.expression, _assignments(args.assignments))
-        path = trace.save_html(args.out, title=f"backprop explorer: {args.expression}")
     except ExpressionError as error:
-        print(f"chainrule trace: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
+    path = trace.save_html(args.out, title=f"backprop explorer: {args.expression}")
     print(f"wrote {path} ({len(trace)} backward steps): open it in a web browser")
     return 0

@@ -40,6 +40,14 @@ from nn.module import Module, register_module
 NONLINEARITIES = ("tanh", "relu")
 
 
+def checked_nonlinearity(owner: str, nonlinearity: str) -> str:
+    """`nonlinearity` if it is one of NONLINEARITIES; else a ValueError naming `owner`."""
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"{owner}: nonlinearity must be one of {NONLINEARITIES}, got "
+                         f"{nonlinearity!r}")
+    return nonlinearity
+
+
 def _uniform_parameter(shape: tuple[int, ...], bound: float, dtype: str,
                        rng: np.random.Generator, label: str) -> Tensor:
     return Tensor(rng.uniform(-bound, bound, size=shape), dtype=dtype, requires_grad=True,
@@ -157,10 +165,7 @@ class RNN(_Recurrent):
                  num_layers: int = 1, batch_first: bool = False, bias: bool = True,
                  dtype: str = "float32", seed: int | None = None,
                  rng: np.random.Generator | None = None) -> None:
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNN: nonlinearity must be one of {NONLINEARITIES}, got "
-                             f"{nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+        self.nonlinearity = checked_nonlinearity("RNN", nonlinearity)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dtype, seed,
                          rng)
 
@@ -270,10 +275,7 @@ class RNNCell(_Cell):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", dtype: str = "float32",
                  seed: int | None = None, rng: np.random.Generator | None = None) -> None:
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNNCell: nonlinearity must be one of {NONLINEARITIES}, got "
-                             f"{nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+        self.nonlinearity = checked_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype, seed, rng)
 
     def forward(self, x: Any, h: Any = None) -> Tensor:

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from nn.init import whole_number
 from nn.module import Module, register_module
+from nn.rnn import checked_nonlinearity
 from nn.scalar import Layer
 
 
@@ -33,11 +35,10 @@ class ScalarRNNCell(Module):
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh",
                  init: str = "uniform", seed: int | None = None,
                  rng: np.random.Generator | None = None) -> None:
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"ScalarRNNCell: nonlinearity must be 'tanh' or 'relu', got "
-                             f"{nonlinearity!r}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.nonlinearity, self.init = nonlinearity, init
+        self.input_size = whole_number("ScalarRNNCell", "input_size", input_size)
+        self.hidden_size = whole_number("ScalarRNNCell", "hidden_size", hidden_size)
+        self.nonlinearity = checked_nonlinearity("ScalarRNNCell", nonlinearity)
+        self.init = init
         # unit j's weights: input_size for x, then hidden_size for h (W_ih and W_hh, row j)
         self.units = Layer(self.input_size + self.hidden_size, self.hidden_size, nonlinearity,
                            init, seed=seed, rng=rng)

@@ -60,8 +60,11 @@ def test_names_without_values_and_values_without_names_are_errors():
 
 
 def run_trace(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run the real `chainrule` command line."""
-    code = main(list(argv))
+    """Run the real `chainrule` command line: (exit code, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_info:  # errors leave through argparse's exit, as every command's
+        code = exit_info.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -85,3 +88,12 @@ def test_bad_settings_exit_with_2_and_say_why(tmp_path, capsys, setting, message
                        "--out", str(tmp_path / "page.html"))
     assert code == 2 and message in err and err.startswith("chainrule trace: error:")
     assert not list(tmp_path.iterdir())
+
+
+@needs_dot
+def test_a_page_that_cannot_be_written_is_one_line_with_exit_1(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = run_trace(capsys, "trace", "w", "--set", "w=1",
+                             "--out", str(blocker / "page.html"))
+    assert code == 1 and err.startswith("chainrule trace: error:") and "Traceback" not in err

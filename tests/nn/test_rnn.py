@@ -289,5 +289,6 @@ def test_scalar_cell_errors():
         cell([1.0])
     with pytest.raises(ValueError, match="expected a hidden state of 3 values, got 2"):
         cell([1.0, 2.0], [0.0, 0.0])
-    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
+    with pytest.raises(ValueError,
+                       match=r"ScalarRNNCell: nonlinearity must be one of \(.tanh., .relu.\)"):
         nn.ScalarRNNCell(2, 3, nonlinearity="sigmoid")
