@@ -21,6 +21,11 @@ returns fresh arrays of exactly its inputs' shapes (the fused training ops do). 
 traversal then hands them on as they are, skipping the per-input check that sums a
 broadcast gradient back to its input's shape; tests hold every such op to the promise.
 
+An op registered with `grad_into=True` has a rule that also takes `into=`, one array or
+None per input, and writes the gradients of the inputs given an array there (with numpy's
+`out=`, the same numbers) instead of into new arrays. A compiled step passes parameters'
+`grad_buffer`s, so that the optimizer finds the gradients gathered in its flat buffer.
+
 An op registered with `fusable=True` is an activation whose derivative can be written
 from its output alone, so that `linear(..., activation=name)` may apply it inside the
 same node without keeping the pre-activation array (see `autograd.ops.fused`).
@@ -43,6 +48,7 @@ class Op:
     engines: tuple[str, ...] = ENGINES
     exact_grads: bool = False  # see the module docstring
     fusable: bool = False  # see the module docstring
+    grad_into: bool = False  # see the module docstring
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -52,14 +58,15 @@ OPS: dict[str, Op] = {}
 
 
 def register(name: str, formula: str, grad: Callable, engines: tuple[str, ...] = ENGINES, *,
-             forward: Callable, exact_grads: bool = False, fusable: bool = False) -> Op:
+             forward: Callable, exact_grads: bool = False, fusable: bool = False,
+             grad_into: bool = False) -> Op:
     """Add an op to the table; every name appears once. Returns the `Op`."""
     if name in OPS:
         raise ValueError(f"op {name!r} is registered twice")
     unknown = set(engines) - set(ENGINES)
     if unknown:
         raise ValueError(f"op {name!r}: unknown engines {sorted(unknown)}")
-    op = Op(name, formula, grad, forward, tuple(engines), exact_grads, fusable)
+    op = Op(name, formula, grad, forward, tuple(engines), exact_grads, fusable, grad_into)
     OPS[name] = op
     return op
 

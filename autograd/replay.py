@@ -104,31 +104,42 @@ def _backward(program: _Program, plan: Any) -> None:
     """The lines of `backpropagate(into_grad=True)` for this plan: the gradient reaching
     node i is the local `g<i>` (None until an edge brings one)."""
     root = plan.size - 1
-    receivers = {j for _, _, _, _, _, edges, _ in plan.entries for j, needs, _ in edges if needs}
+    edges_into: dict[int, list[bool]] = {}  # node -> per edge reaching it: from an exact op?
+    for _, _, _, _, _, edges, _, _ in plan.entries:
+        for j, needs, node in edges:
+            if needs:
+                edges_into.setdefault(j, []).append(node is None)
+    targets = {i: target for i, *_, target, _ in plan.entries if target is not None}
+    # the engine's check that one array never serves two parameters' .grad is needed only
+    # where the array may be shared: a parameter reached by one edge of an op whose rule
+    # returns fresh arrays (`exact_grads`) has its own
+    shared = {i for i in targets if edges_into.get(i) != [True]}
     program.emit(f"g{root} = {program.slot(plan.seed)}.copy()")
-    for j in sorted(receivers):
+    for j in sorted(edges_into):
         program.emit(f"g{j} = None")
-    if any(target is not None for *_, target in plan.entries):
+    if shared:
         program.emit("given = set()")  # ids of the arrays handed to parameters' .grad
     accept = program.bind(plan.accept, "accept")
-    for i, rule, out, ctx, inputs, edges, target in plan.entries:
-        if i != root and i not in receivers:
+    for i, rule, out, ctx, inputs, edges, target, into in plan.entries:
+        if i != root and i not in edges_into:
             continue  # no gradient can reach this node
         depth = 1
         if i != root:
             program.emit(f"if g{i} is not None:")
             depth = 2
         if target is not None:
-            # as the engine: one array never serves two parameters' .grad
             owner = program.bind(target, "param")
-            program.emit(f"if id(g{i}) in given: g{i} = g{i}.copy()", depth)
-            program.emit(f"else: given.add(id(g{i}))", depth)
+            if i in shared:  # as the engine: one array never serves two parameters' .grad
+                program.emit(f"if id(g{i}) in given: g{i} = g{i}.copy()", depth)
+                program.emit(f"else: given.add(id(g{i}))", depth)
             program.emit(f"{owner}.grad = g{i} if {owner}.grad is None else "
                          f"{owner}.grad + g{i}", depth)
         if rule is None:
             continue
         results = [f"r{i}_{k}" for k in range(len(edges))]
         arguments = [f"g{i}", f"v{out}", _ctx(program, ctx)] + [program.slot(s) for s in inputs]
+        if into is not None:
+            arguments.append(f"into=({_destinations(program, into, edges, targets)})")
         program.emit(f"{''.join(r + ', ' for r in results)}= "
                      f"{program.bind(rule, 'rule')}({', '.join(arguments)})", depth)
         for result, (j, needs, node) in zip(results, edges):
@@ -144,6 +155,20 @@ def _backward(program: _Program, plan: Any) -> None:
                 program.emit(f"{result} = {accept}({program.bind(node, 'node')}, {result})",
                              depth + 2)
             program.emit(f"g{j} = {result} if g{j} is None else g{j} + {result}", depth + 1)
+
+
+def _destinations(program: _Program, into: tuple, edges: tuple, targets: dict) -> str:
+    """The `into=` of a rule (`Op.grad_into`): a parameter's `grad_buffer` when its `.grad`
+    is None, as after `zero_grad`; else None, a new array, which is added to the `.grad`
+    there (writing into the buffer would change that `.grad` first)."""
+    shown = []
+    for buffer, (j, _, _) in zip(into, edges):
+        if buffer is None or j not in targets:
+            shown.append("None")
+        else:
+            owner = program.bind(targets[j], "param")
+            shown.append(f"{program.bind(buffer, 'buffer')} if {owner}.grad is None else None")
+    return "".join(item + ", " for item in shown)
 
 
 def _ctx(program: _Program, ctx: tuple[str, Any]) -> str:

@@ -24,6 +24,7 @@ capture already checked, no topological sort. It runs them as one generated func
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -142,7 +143,8 @@ class Call:
 class Backward:
     """The plan of one `backward()`: per node in reverse topological order, (its index,
     its op's grad rule or None for a leaf, output slot, context, input slots, edges,
-    the parameter whose `.grad` receives its total or None). An edge is (the input's
+    the parameter whose `.grad` receives its total or None, the arrays its rule may write
+    its inputs' gradients into or None: see `_destinations`). An edge is (the input's
     index, whether it needs a gradient, the input node when the gradient must be reshaped
     to it by `accept`, else None)."""
 
@@ -154,8 +156,9 @@ class Backward:
     def signature(self) -> tuple:
         return (self.seed, self.size, [
             (i, rule, out, _ctx_signature(ctx), inputs, [(j, needs, node is not None)
-                                                          for j, needs, node in edges], target)
-            for i, rule, out, ctx, inputs, edges, target in self.entries])
+                                                          for j, needs, node in edges], target,
+             None if into is None else _comparable(list(into)))
+            for i, rule, out, ctx, inputs, edges, target, into in self.entries])
 
 
 def _ctx_signature(ctx: Any) -> Any:
@@ -299,13 +302,15 @@ class Tape:
             if node.op is None and node.requires_grad:
                 self.make_persistent(node)
         accept = type(root)._accept_grad
+        received = collections.Counter(id(p) for node in order for p in node.parents
+                                       if p.requires_grad)
         entries = []
         for node in reversed(order):
             i = index[id(node)]
             if node.op is None:
                 slot = self.slot(node._array)
                 target = node if node.requires_grad and self.kinds[slot] == PERSISTENT else None
-                entries.append((i, None, None, ("static", None), (), (), target))
+                entries.append((i, None, None, ("static", None), (), (), target, None))
                 continue
             out = self.slot_of.get(id(node._array))
             if out is None or self.kinds[out] != PRODUCED:
@@ -315,7 +320,8 @@ class Tape:
             edges = tuple((index[id(p)], p.requires_grad, p if check else None)
                           for p in node.parents)
             inputs = tuple(self.slot(p._array) for p in node.parents)
-            entries.append((i, node.op.grad, out, self._ctx_spec(node), inputs, edges, None))
+            entries.append((i, node.op.grad, out, self._ctx_spec(node), inputs, edges, None,
+                            _destinations(node, received) if node.op.grad_into else None))
         seed_slot = self._new_slot(np.array(seed), CONSTANT)
         self.steps.append(Backward(seed_slot, len(order), entries, accept))
 
@@ -376,6 +382,15 @@ class Tape:
         calls = sum(1 for s in self.steps if s.__class__ is Call)
         return (f"<Tape: {len(self.inputs)} inputs, {len(self.owners)} persistent arrays, "
                 f"{calls} calls, {len(self.steps) - calls} backward passes>")
+
+
+def _destinations(node: Any, received: collections.Counter) -> tuple | None:
+    """The `into=` of `node`'s rule (`Op.grad_into`): the `grad_buffer` of each input that
+    is a parameter (a leaf needing a gradient) receiving its gradient from this node alone,
+    else None; None when no input has one."""
+    into = tuple(p.grad_buffer if p.op is None and p.requires_grad and received[id(p)] == 1
+                 and p.grad_buffer is not None else None for p in node.parents)
+    return into if any(b is not None for b in into) else None
 
 
 def _name(function: Callable) -> str:

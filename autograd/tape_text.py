@@ -63,7 +63,7 @@ def _call_line(tape: Any, step: Any) -> str:
 
 def _backward_lines(tape: Any, plan: Any) -> list[str]:
     slot_of_node = {}  # node index -> the slot holding its value
-    for i, _, out, _, inputs, edges, _ in plan.entries:
+    for i, _, out, _, inputs, edges, _, _ in plan.entries:
         if out is not None:
             slot_of_node[i] = out
         for (j, _, _), slot in zip(edges, inputs):
@@ -72,7 +72,7 @@ def _backward_lines(tape: Any, plan: Any) -> list[str]:
     lines = [f"backward from {tape._describe(root)}:",
              f"  d{tape.name(root)} = ones {tape.values[root].shape}"]
     has_grad = {plan.size - 1}
-    for i, rule, out, ctx, inputs, edges, target in plan.entries:
+    for i, rule, out, ctx, inputs, edges, target, into in plan.entries:
         if i not in has_grad:
             continue
         if target is not None:
@@ -95,6 +95,9 @@ def _backward_lines(tape: Any, plan: Any) -> list[str]:
                     _setting(content) if kind == "static" else "ctx")
         args = ", ".join([f"d{tape.name(out)}", tape.name(out), ctx_text]
                          + [tape._describe(s) for s in inputs])
-        lines.append(f"  {', '.join(results)} = {rule.__name__}({args})")
+        written = "" if into is None else "  # into " + ", ".join(
+            f"{tape.name(slot)}.grad_buffer" for slot, buffer in zip(inputs, into)
+            if buffer is not None)
+        lines.append(f"  {', '.join(results)} = {rule.__name__}({args}){written}")
         lines += [f"  {name} += {name}'" for name in added]
     return lines

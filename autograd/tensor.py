@@ -235,7 +235,8 @@ class Tensor(ew.ElementwiseMethods, Node):
     """
 
     # _base: the tensor whose memory this one views (None: its own), see the module docstring
-    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_base")
+    __slots__ = ("_array", "requires_grad", "_version", "_saved_versions", "_base",
+                 "_grad_buffer")
     checks_versions = True
     _raw = operator.attrgetter("_array")  # for the traversal: no property call
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
@@ -425,6 +426,27 @@ class Tensor(ew.ElementwiseMethods, Node):
         self._version += 1
         if self._base is not None:  # the base's views read its version: they all see it
             self._base._version += 1
+
+    @property
+    def grad_buffer(self) -> np.ndarray | None:
+        """Where a compiled step (`autograd.compile`) may write this parameter's gradient
+        instead of a new array, so that its `.grad` is that buffer after a replay, reused
+        by the next one (as CUDA graphs reuse their buffers: copy a `.grad` you keep). The
+        optimizers set it to their slice of the flat buffer in which they gather the
+        gradients. None (the default): a new array at every step."""
+        return getattr(self, "_grad_buffer", None)  # a slot left unset costs nothing
+
+    @grad_buffer.setter
+    def grad_buffer(self, array: np.ndarray | None) -> None:
+        if array is not None and not (
+                isinstance(array, np.ndarray) and array.shape == self._array.shape
+                and array.dtype == self._array.dtype and array.flags.c_contiguous
+                and array.flags.writeable):
+            raise ValueError(f"grad_buffer: needs a writable C-contiguous array of shape "
+                             f"{self.shape} and dtype {self.dtype}, got "
+                             f"{getattr(array, 'shape', type(array))} "
+                             f"{getattr(array, 'dtype', '')}")
+        self._grad_buffer = array
 
     def move_into(self, array: np.ndarray) -> None:
         """Copy the values into `array` (a writable numpy array of this tensor's shape and

@@ -30,6 +30,7 @@ the biases'.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
@@ -40,9 +41,20 @@ from autograd import Node, Tensor, Value
 from autograd.tape import recorded_in_capture
 from nn.module import Module, clear_grad
 
+is_ = operator.is_
+_array_of = operator.attrgetter("data")
+
 GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
 # a weight decay: none, one rate for a whole buffer, or (run of the buffer, rate) pairs
 Decay = float | tuple[tuple[slice, float], ...] | None
+
+
+def with_decay(g: np.ndarray, w: np.ndarray, decay: Decay, out: np.ndarray) -> np.ndarray:
+    """g + decay·w, written into `out` (which may be `g`)."""
+    if out is not g:
+        np.copyto(out, g)
+    add_decay(out, w, decay)
+    return out
 
 
 def add_decay(target: np.ndarray, w: np.ndarray, decay: Decay, scale: float = 1.0) -> None:
@@ -60,14 +72,17 @@ class _Group:
     `state[k]` is the flat array of the optimizer's k-th state (velocity, m, v), zero at
     the start; parameter i owns `slices[i]` of it. A Tensor group also has its `arena`,
     which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
-    (its `.data` unless something assigned another array since), and `grads`, a buffer as long
-    into which a step gathers the gradients. `t[i]` counts the steps parameter i took.
+    (its `.data` unless something assigned another array since), `grads`, a buffer as long
+    whose slices `grad_views[i]` are the parameters' `grad_buffer`s (a compiled step writes
+    the gradients there, so that a step finds them gathered), and `scratch`, as long again,
+    where a step gathers the gradients otherwise and computes the update.
+    `t[i]` counts the steps parameter i took.
     `decay` is the group's `Decay`: None when every rate is 0, one rate when all are the
     same, else (run, rate) pairs; `decays[i]` is parameter i's rate.
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "state", "t", "decay", "decays")
+                 "grad_views", "scratch", "state", "t", "decay", "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int, decays: list[float]) -> None:
@@ -76,14 +91,18 @@ class _Group:
         sizes = [math.prod(shape) for shape in self.shapes]
         bounds = np.cumsum([0, *sizes]).tolist()
         self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
-        self.arena = self.views = self.grads = None
+        self.arena = self.views = self.grads = self.grad_views = self.scratch = None
         if tensors:
             self.arena = np.empty(bounds[-1], dtype=dtype)
             self.grads = np.empty(bounds[-1], dtype=dtype)
+            self.scratch = np.empty(bounds[-1], dtype=dtype)
             self.views = [self.arena[s].reshape(shape)
                           for s, shape in zip(self.slices, self.shapes)]
-            for p, view in zip(params, self.views):
+            self.grad_views = [self.grads[s].reshape(shape)
+                               for s, shape in zip(self.slices, self.shapes)]
+            for p, view, grad_view in zip(params, self.views, self.grad_views):
                 p.move_into(view)  # the same values, now in the arena
+                p.grad_buffer = grad_view
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
         self.decays = decays
@@ -240,8 +259,13 @@ class Optimizer:
 
     @recorded_in_capture  # a compiled step replays it
     def zero_grad(self) -> None:
-        for p in self.params:
-            clear_grad(p)
+        for group in self._groups:
+            if group.tensors:  # no per-parameter type test: a small model's step notices
+                for p in group.params:
+                    p.grad = None
+            else:
+                for p in group.params:
+                    clear_grad(p)
 
     @recorded_in_capture  # a compiled step runs it again: lr, state and parameters are read then
     def step(self) -> None:
@@ -249,10 +273,18 @@ class Optimizer:
         every parameter of it has a gradient of its own shape, is still in the arena (a
         Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
-            grads = [p.grad for p in group.params]
+            params = group.params
+            grads = [p.grad for p in params]
             whole = not self._counts_steps or min(group.t) == max(group.t)
             if group.tensors:
-                for p, view, g in zip(group.params, group.views, grads):
+                # every parameter still in the arena, and every gradient written in place
+                # by a compiled step (Tensor.grad_buffer): gathered already; the checks
+                # are C loops (map), which a step of a small model notices
+                if whole and all(map(is_, grads, group.grad_views)) and all(
+                        map(is_, map(_array_of, params), group.views)):
+                    self._step_group(group, group.grads)
+                    continue
+                for p, view, g in zip(params, group.views, grads):
                     # a Tensor given a new array, or a gradient to broadcast (or a
                     # create_graph one, or none): one by one
                     if g.__class__ is not np.ndarray or p.data is not view or (
@@ -264,20 +296,24 @@ class Optimizer:
                 whole = whole and all(g is not None for g in grads)
             if not whole:
                 self._step_each(group, grads)
-                continue
-            group.t = [group.t[0] + 1] * len(group.t)
-            if group.tensors:
-                g = np.concatenate(grads, axis=None, out=group.grads)
-                group.arena -= self._update(group.arena, g, group.state, group.t[0],
-                                            group.decay)
-                for p in group.params:
-                    p.mark_modified()
+            elif group.tensors:
+                self._step_group(group, np.concatenate(grads, axis=None, out=group.scratch))
             else:  # Values: gather their floats into a vector, update it, write back
-                w = np.array([p.data for p in group.params], dtype=np.float64)
-                w -= self._update(w, np.array(grads, dtype=np.float64), group.state,
-                                  group.t[0], group.decay)
-                for p, new in zip(group.params, w.tolist()):
+                group.t = [group.t[0] + 1] * len(group.t)
+                w = np.array([p.data for p in params], dtype=np.float64)
+                g = np.array(grads, dtype=np.float64)
+                w -= self._update(w, g, group.state, group.t[0], group.decay, g)
+                for p, new in zip(params, w.tolist()):
                     p.data = new
+
+    def _step_group(self, group: _Group, g: np.ndarray) -> None:
+        """One `_update` of a Tensor group's whole arena, given its gradients gathered in
+        `g` (the scratch buffer, or the gradient buffer itself)."""
+        group.t = [group.t[0] + 1] * len(group.t)
+        group.arena -= self._update(group.arena, g, group.state, group.t[0], group.decay,
+                                    group.scratch)
+        for p in group.params:
+            p.mark_modified()
 
     def _step_each(self, group: _Group, grads: list[Any]) -> None:
         """The per-parameter path: `_update` on each parameter with a gradient, given its
@@ -301,25 +337,27 @@ class Optimizer:
             decay = group.decays[i] or None
             if group.tensors:
                 w = p.data
-                # a copy: `_update` may overwrite its gradient
+                # a copy, which `_update` may overwrite with the step
                 g = np.array(np.broadcast_to(g, w.shape), dtype=w.dtype).reshape(-1)
-                w -= self._update(w.reshape(-1), g, state, group.t[i], decay).reshape(w.shape)
+                w -= self._update(w.reshape(-1), g, state, group.t[i], decay, g).reshape(w.shape)
                 p.mark_modified()
             else:
                 w = np.array([p.data], dtype=np.float64)
-                update = self._update(w, np.array([g], dtype=np.float64), state, group.t[i],
-                                      decay)
+                g = np.array([g], dtype=np.float64)
+                update = self._update(w, g, state, group.t[i], decay, g)
                 p.data = float(w[0] - update[0])
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: Decay) -> np.ndarray:
-        """The step to subtract from the flat weights `w` given their gradient `g`.
+                decay: Decay, out: np.ndarray) -> np.ndarray:
+        """The step to subtract from the flat weights `w` given their gradient `g`,
+        written into `out` (an array like `w`; saving an array on the hot path) and
+        returned.
 
         `state` holds views of this optimizer's state arrays (`_state_names`) for the same
         weights, to be updated in place; `t` is their step count, this step included;
         `decay` their weight decay (see `Decay`; `add_decay` applies it).
-        `w` must not be changed; `g` is the optimizer's own copy, which it may overwrite
-        (saving an array on the hot path). The math stays in the dtype of `w`.
+        `w` must not be changed, nor `g` unless it is `out` (it may be the parameters'
+        `.grad`). The math stays in the dtype of `w`.
         """
         raise NotImplementedError
 
@@ -343,19 +381,18 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: Decay) -> np.ndarray:
+                decay: Decay, out: np.ndarray) -> np.ndarray:
         if decay is not None:
-            add_decay(g, w, decay)
+            g = with_decay(g, w, decay, out)
         momentum = self.momentum
         if momentum:
             velocity = state[0]
             velocity *= momentum
             velocity += g
             if not self.nesterov:
-                return self.lr * velocity
-            g += momentum * velocity
-        g *= self.lr
-        return g
+                return np.multiply(velocity, self.lr, out=out)
+            g = np.add(g, momentum * velocity, out=out)
+        return np.multiply(g, self.lr, out=out)
 
 
 class Adam(Optimizer):
@@ -383,9 +420,9 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: list[np.ndarray], t: int,
-                decay: Decay) -> np.ndarray:
+                decay: Decay, out: np.ndarray) -> np.ndarray:
         if decay is not None and not self.decoupled:
-            add_decay(g, w, decay)
+            g = with_decay(g, w, decay, out)
         beta1, beta2 = self.betas
         m, v = state
         m *= beta1
@@ -393,7 +430,7 @@ class Adam(Optimizer):
         v *= beta2
         v += (1.0 - beta2) * g * g
         # lr·m̂/(√v̂ + eps) with m̂ = m/(1 - β1^t), v̂ = v/(1 - β2^t), as PyTorch computes it
-        step = np.sqrt(v)
+        step = np.sqrt(v, out=out)
         step /= math.sqrt(1.0 - beta2 ** t)
         step += self.eps
         np.divide(m, step, out=step)

@@ -8,7 +8,7 @@ backward, computes only the gradients whose inputs need one (recorded at forward
 
 from __future__ import annotations
 
-import operator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,19 +88,25 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
     return y if activation is None else activation.forward(y)
 
 
-def linear_grad(g, out, ctx, x, weight, bias=None):
+def linear_grad(g, out, ctx, x, weight, bias=None, into=(None, None, None)):
     x_needs_grad, weight_needs_grad, bias_needs_grad, activation = ctx  # one unpacking
     if activation is not None:
         # out stands in for the activation's input: a fusable activation's rule reads
         # only its output (autograd.op), so the node keeps no pre-activation array
         (g,) = activation.grad(g, out, None, out)
     # np.dot hands 2-D products straight to BLAS, skipping the matmul ufunc's dispatch,
-    # which is a large part of the cost at a training step's sizes. A create_graph
-    # Tensor needs @.
-    plain = g.__class__ is np.ndarray
-    dot = np.dot if plain else operator.matmul
+    # which is a large part of the cost at a training step's sizes. `into`: a compiled
+    # step's destinations for the weight's and bias' gradients (Op.grad_into)
+    if g.__class__ is np.ndarray and g.ndim == 2:  # a training step's case, first
+        gx = np.dot(g, weight) if x_needs_grad else None
+        gw = np.dot(g.T, x, out=into[1]) if weight_needs_grad else None
+        if not bias_needs_grad:  # no bias, or a constant one
+            return (gx, gw) if bias is None else (gx, gw, None)
+        # Σ over the batch as a product with ones
+        return gx, gw, np.dot(ones(len(g), g.dtype), g, out=into[2])
+    plain = g.__class__ is np.ndarray  # else a create_graph Tensor, which needs @
     if g.ndim == 2:
-        gx = dot(g, weight) if x_needs_grad else None
+        gx = g @ weight if x_needs_grad else None
     else:  # every leading axis is a batch axis: 2-D products, which np.dot hands to BLAS
         n_out, n_in = weight.shape
         batch_shape = g.shape[:-1]
@@ -112,41 +118,47 @@ def linear_grad(g, out, ctx, x, weight, bias=None):
             np.dot(g, weight, out=gx.reshape(-1, n_in))
         else:
             gx = (g @ weight).reshape(batch_shape + (n_in,))
-    gw = dot(g.T, x) if weight_needs_grad else None
-    if not bias_needs_grad:  # no bias, or a constant one
+    gw = (np.dot(g.T, x, out=into[1]) if plain else g.T @ x) if weight_needs_grad else None
+    if not bias_needs_grad:
         return (gx, gw) if bias is None else (gx, gw, None)
-    # Σ over the batch as a product with ones
-    return gx, gw, (dot(ones(len(g), g.dtype), g) if plain else g.sum(axis=0))
+    return gx, gw, (np.dot(ones(len(g), g.dtype), g, out=into[2]) if plain else g.sum(axis=0))
 
 
-_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+_KEPT: dict[tuple, np.ndarray] = {}
+
+
+def kept(make: Callable, n: int, dtype: np.dtype) -> np.ndarray:
+    """`make(n, dtype=dtype)` (np.ones, np.arange), read-only, kept for the next call with
+    the same arguments: a training step asks for the same few at every batch."""
+    vector = _KEPT.get((make, n, dtype))
+    if vector is None:
+        if len(_KEPT) >= 64:  # a few batch sizes repeat; anything else is not worth keeping
+            _KEPT.clear()
+        vector = _KEPT[make, n, dtype] = make(n, dtype=dtype)
+        vector.flags.writeable = False
+    return vector
 
 
 def ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of n ones, kept for the next call with the same n and dtype.
+    """A read-only vector of n ones (`kept`).
 
     Summing the rows of a small (batch, features) array as `ones @ g` runs in BLAS, which
     beats numpy's reduction over axis 0 at these sizes (benchmarks/mnist_overhead.py), as
     Caffe computed its bias gradients.
     """
-    vector = _ONES.get((n, dtype))
-    if vector is None:
-        if len(_ONES) >= 64:  # a few batch sizes repeat; anything else is not worth keeping
-            _ONES.clear()
-        vector = _ONES[n, dtype] = np.ones(n, dtype=dtype)
-        vector.flags.writeable = False
-    return vector
+    return kept(np.ones, n, dtype)
 
 
 LINEAR = register(
     "linear", "y = xWᵀ + b: ∂/∂x = G·W, ∂/∂W = Gᵀ·x, ∂/∂b = Σ G over the batch",
-    engines=("Tensor",), forward=linear_forward, grad=linear_grad, exact_grads=True)
+    engines=("Tensor",), forward=linear_forward, grad=linear_grad, exact_grads=True,
+    grad_into=True)
 # one op per activation registered `fusable` (all of autograd.ops.elementwise, which
 # autograd.tensor imports, is registered by now)
 ACTIVATED_LINEAR = {
     name: register(f"linear_{name}", f"y = {name}(xWᵀ + b): G ← G·{name}'(y), then as linear",
                    engines=("Tensor",), forward=linear_forward, grad=linear_grad,
-                   exact_grads=True)
+                   exact_grads=True, grad_into=True)
     for name, activation in list(OPS.items()) if activation.fusable
 }
 
@@ -191,7 +203,7 @@ def label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     if n == 0:
         raise ValueError("cross_entropy: empty batch (logits of shape (0, C))")
     try:  # refuses a label outside [0, C), negative ones included
-        return np.ravel_multi_index((np.arange(n), labels), shape)
+        return np.ravel_multi_index((kept(np.arange, n, labels.dtype), labels), shape)
     except ValueError:
         bad = (labels < 0) | (labels >= classes)
         i = int(np.argmax(bad))

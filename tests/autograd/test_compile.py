@@ -308,3 +308,63 @@ def test_bad_arguments_and_results_are_refused():
     refused(lambda t: t * 2.0, Tensor(X, requires_grad=True), match="requires grad")
     inner = autograd.compile(computed)
     refused(lambda x: inner(x), X, match="called while another function is being captured")
+
+
+def sgd_step(model, optimizer, compiled: bool, passes: int = 1):
+    """A training step whose backward runs `passes` times (a pass k scaled by 1/k)."""
+    def train_step(x, y):
+        loss = nn.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        for k in range(1, passes + 1):
+            (loss * (1.0 / k)).backward()  # the passes after the first add to .grad
+        optimizer.step()
+        return loss
+    return autograd.compile(train_step) if compiled else train_step
+
+
+def test_gradients_are_written_into_the_optimizers_buffer_with_the_eager_values():
+    grads = {}
+    for compiled in (False, True):
+        model = mlp(fuse=True)()
+        optimizer = nn.SGD(model.parameters(), lr=0.1)
+        step = sgd_step(model, optimizer, compiled)
+        for x, y in batches(4, (12,)):
+            step(x, y)
+        grads[compiled] = [p.grad.copy() for p in model.parameters()]
+    for p in model.parameters():  # the replay's gradients: the buffers the optimizer gathers
+        assert p.grad is p.grad_buffer and np.shares_memory(p.grad, optimizer._groups[0].grads)
+    for eager, replayed in zip(grads[False], grads[True]):
+        assert np.array_equal(eager, replayed)
+
+
+def test_gradients_of_two_backward_passes_add_up_as_eager():
+    """After the first pass a `.grad` is its buffer: writing the second pass' gradient
+    there would lose the first, so the replay adds a new array to it instead."""
+    runs = {}
+    for compiled in (False, True):
+        model = mlp(fuse=True)()
+        step = sgd_step(model, nn.SGD(model.parameters(), lr=0.1, momentum=0.5), compiled,
+                        passes=2)
+        losses = [step(x, y).item() for x, y in batches(5, (12,))]
+        runs[compiled] = losses, [p.data.copy() for p in model.parameters()], [
+            p.grad.copy() for p in model.parameters()]
+    assert runs[True][0] == runs[False][0]
+    for eager, replayed in zip(runs[False][1] + runs[False][2], runs[True][1] + runs[True][2]):
+        assert np.array_equal(eager, replayed)
+
+
+def test_a_grad_buffer_must_fit_its_tensor():
+    t = Tensor(np.zeros((3, 4)), requires_grad=True)
+    assert t.grad_buffer is None
+    for bad in (np.zeros((4, 3)), np.zeros((3, 4), np.float32), np.zeros((4, 3)).T,
+                [[0.0] * 4] * 3):
+        with pytest.raises(ValueError, match=r"grad_buffer: needs a writable C-contiguous "
+                                             r"array of shape \(3, 4\) and dtype float64"):
+            t.grad_buffer = bad
+    frozen = np.zeros((3, 4))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="grad_buffer"):
+        t.grad_buffer = frozen
+    buffer = np.zeros((3, 4))
+    t.grad_buffer = buffer
+    assert t.grad_buffer is buffer

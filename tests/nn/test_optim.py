@@ -391,8 +391,8 @@ def test_float32_parameters_and_state_stay_float32(name, monkeypatch):
     update = optimizer._update
     steps = []
 
-    def float32_update(w, g, state, t, decay):  # the math itself stays in float32
-        steps.append(update(w, g, state, t, decay))
+    def float32_update(w, g, state, t, decay, out):  # the math itself stays in float32
+        steps.append(update(w, g, state, t, decay, out))
         assert steps[-1].dtype == np.float32
         return steps[-1]
 
