@@ -127,6 +127,15 @@ class Compiled:
 def _key(name: str, args: tuple, kwargs: dict) -> tuple[Any, list[np.ndarray]]:
     """The cache key of a call (shapes and dtypes of its arrays, values of the rest) and
     its arrays, each once, in order."""
+    if not kwargs:  # a training step's call, arrays only, each once: its key comes first
+        shapes: list[Any] = ["arrays"]
+        for value in args:
+            if value.__class__ is not np.ndarray:
+                break
+            shapes += (value.shape, value.dtype)
+        else:
+            if len(args) < 2 or len(set(map(id, args))) == len(args):
+                return tuple(shapes), list(args)
     parts: list[Any] = []
     arrays: list[np.ndarray] = []
     position: dict[int, int] = {}

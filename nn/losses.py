@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value
-from autograd.ops.fused import REDUCTIONS, label_positions  # one check for both engines
+from autograd.ops.fused import (  # one check for both engines
+    REDUCTIONS,
+    label_positions,
+    squared_error,
+)
 from autograd.ops.fused import cross_entropy as fused_cross_entropy
 from autograd.ops.softmax import logsumexp_values
 
@@ -73,7 +77,11 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     pred, target = _pairs("mse_loss", pred, target)
     if isinstance(pred, list):
         return _reduce("mse_loss", [(p - t) ** 2 for p, t in zip(pred, target)], reduction)
-    return _reduce("mse_loss", (pred - target) ** 2, reduction)
+    _check_reduction("mse_loss", reduction)
+    if reduction == "none":
+        return (pred - target) ** 2
+    return squared_error(pred, target.data, 1.0 / max(pred.size, 1) if reduction == "mean"
+                         else 1.0)
 
 
 def quadratic_cost(pred: Any, target: Any) -> Any:
@@ -83,7 +91,7 @@ def quadratic_cost(pred: Any, target: Any) -> Any:
     pred, target = _pairs("quadratic_cost", pred, target)
     if isinstance(pred, list):
         return Value.sum([(p - t) ** 2 for p, t in zip(pred, target)]) / (2 * n)
-    return ((pred - target) ** 2).sum() / (2 * n)
+    return squared_error(pred, target.data, 1.0 / (2 * n))
 
 
 def _probability_targets(name: str, target: Any) -> None:

@@ -7,7 +7,7 @@
     linalg       matmul
     select       clip, maximum, minimum, where
     softmax      softmax, log_softmax, and the one stable log-sum-exp
-    fused        linear (with an activation) and cross_entropy, one node each
+    fused        linear (with an activation), cross_entropy, squared_error: one node each
     conv         unfold, fold, conv1d, conv2d and their geometry
     pool         max_pool2d, avg_pool2d
     recurrent    input_projections, rnn_sequence, lstm_sequence, hidden_states, lstm_cell

@@ -1,5 +1,5 @@
-"""Fused ops for training: `linear` (optionally with its activation) and `cross_entropy`,
-each one graph node.
+"""Fused ops for training: `linear` (optionally with its activation), `cross_entropy` and
+`squared_error` (the quadratic cost and mean squared error), each one graph node.
 
 Composing them from matmul, add, activations, log_softmax and indexing gives the same
 numbers, but a single node with its own derivative saves the intermediate arrays and, in
@@ -252,4 +252,39 @@ def cross_entropy_grad(g, out, ctx, logits):
 CROSS_ENTROPY = register(
     "cross_entropy", "∂(logΣeᵃ - a_y)/∂a = softmax(a) - onehot(y) (÷N for the mean)",
     engines=("Tensor",), forward=cross_entropy_forward, grad=cross_entropy_grad,
+    exact_grads=True)
+
+
+# -- squared_error -------------------------------------------------------------------------
+class SquaredErrorCtx(NamedTuple):
+    diff: np.ndarray  # pred - target
+    target: np.ndarray
+    scale: float
+
+
+def squared_error(pred: Tensor, target: np.ndarray, scale: float) -> Tensor:
+    """scale · Σ (pred - target)² as one node, for `nn.quadratic_cost` (scale 1/(2n)) and
+    `nn.mse_loss` (1/size, or 1): one node where subtract, square, sum and scale made four.
+    `target` is an array of pred's shape and dtype, a constant (nn.losses checks both)."""
+    loss, ctx = SQUARED_ERROR.forward(pred.data, target, scale)
+    return result(loss, (pred,), SQUARED_ERROR, ctx)
+
+
+def squared_error_forward(a: np.ndarray, target: np.ndarray, scale: float
+                          ) -> tuple[np.ndarray, SquaredErrorCtx]:
+    diff = a - target
+    flat = diff.reshape(-1)
+    # Σ d² as one BLAS dot product (see `ones`), scaled as a Python float keeps the dtype
+    return np.dot(flat, flat) * scale, tuple.__new__(SquaredErrorCtx, (diff, target, scale))
+
+
+def squared_error_grad(g, out, ctx, a):
+    if a.__class__ is Tensor:  # create_graph: differentiable in a (and in g)
+        return ((a - ctx.target) * (g * (2.0 * ctx.scale)),)
+    return (ctx.diff * (2.0 * ctx.scale * float(g)),)
+
+
+SQUARED_ERROR = register(
+    "squared_error", "∂(s·Σ(a - y)²)/∂a = 2s·(a - y)",
+    engines=("Tensor",), forward=squared_error_forward, grad=squared_error_grad,
     exact_grads=True)

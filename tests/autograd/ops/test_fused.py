@@ -1,6 +1,6 @@
-"""The fused training ops, one graph node each: linear (with or without an activation)
-and cross_entropy. Values against the composed ops, first and second derivatives against
-central differences, the exact_grads promise, errors."""
+"""The fused training ops, one graph node each: linear (with or without an activation),
+cross_entropy and squared_error. Values against the composed ops, first and second
+derivatives against central differences, the exact_grads promise, errors."""
 
 import re
 
@@ -208,3 +208,32 @@ def test_exact_grad_ops_return_fresh_arrays_of_their_inputs_shapes(
                 continue
             assert grad.__class__ is np.ndarray and grad.shape == parent.shape
             assert grad.dtype == parent.dtype and grad.base is None
+
+
+# -- squared error -------------------------------------------------------------------------
+@checks_op("squared_error", order=(1, 2))
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+       scale=st.sampled_from([1.0, 0.5, 1 / 6]), data=st.data())
+def test_squared_error_matches_the_composed_sum_and_gradcheck(shape, scale, data):
+    from autograd.ops.fused import squared_error
+
+    pred = leaf(data.draw(hnp.arrays(np.float64, shape, elements=ELEMENTS)))
+    target = data.draw(hnp.arrays(np.float64, shape, elements=ELEMENTS))
+    out = squared_error(pred, target, scale)
+    np.testing.assert_allclose(out.data, scale * np.sum((pred.data - target) ** 2),
+                               rtol=1e-12, atol=1e-12)
+    gradcheck(lambda p: squared_error(p, target, scale), [pred])
+    # second derivatives via create_graph: the rule is differentiable in pred
+    gradcheck(ag.grad(lambda p: squared_error(p, target, scale).tanh()), [pred])
+
+
+def test_squared_error_keeps_float32_and_its_gradient_is_2s_times_the_difference():
+    from autograd.ops.fused import squared_error
+
+    pred = Tensor(np.array([[1.0, 2.0], [3.0, -1.0]], np.float32), requires_grad=True)
+    target = np.array([[0.0, 2.0], [1.0, 1.0]], np.float32)
+    loss = squared_error(pred, target, 0.25)  # Nielsen's 1/(2n) for n = 2
+    loss.backward()
+    assert loss.dtype == np.float32 and pred.grad.dtype == np.float32
+    assert loss.item() == 0.25 * (1 + 0 + 4 + 4)
+    np.testing.assert_array_equal(pred.grad, 0.5 * (pred.data - target))
