@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,15 @@ def constant(array: np.ndarray) -> Tensor:
     """A Tensor that holds `array` itself (not a copy) and records nothing: a result made
     outside any op, such as a compiled step's replayed loss."""
     return _make(array)
+
+
+def mark_modified(tensors: Iterable[Tensor]) -> None:
+    """`Tensor.mark_modified` for each of `tensors` (an optimizer's step, on all its
+    parameters: one call instead of one a parameter)."""
+    for t in tensors:
+        t._version += 1
+        if t._base is not None:
+            t._base._version += 1
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:

@@ -39,10 +39,12 @@ import numpy as np
 
 from autograd import Node, Tensor, Value
 from autograd.tape import recorded_in_capture
+from autograd.tensor import mark_modified
 from nn.module import Module, clear_grad
 
 is_ = operator.is_
 _array_of = operator.attrgetter("data")
+_grad_of = operator.attrgetter("grad")
 
 GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
 # a weight decay: none, one rate for a whole buffer, or (run of the buffer, rate) pairs
@@ -274,16 +276,17 @@ class Optimizer:
         Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
             params = group.params
-            grads = [p.grad for p in params]
             whole = not self._counts_steps or min(group.t) == max(group.t)
+            # every parameter still in the arena, and every gradient written in place by
+            # a compiled step (Tensor.grad_buffer): gathered already. The checks are C
+            # loops (map), which a step of a small model notices
+            if (group.tensors and whole
+                    and all(map(is_, map(_grad_of, params), group.grad_views))
+                    and all(map(is_, map(_array_of, params), group.views))):
+                self._step_group(group, group.grads)
+                continue
+            grads = [p.grad for p in params]
             if group.tensors:
-                # every parameter still in the arena, and every gradient written in place
-                # by a compiled step (Tensor.grad_buffer): gathered already; the checks
-                # are C loops (map), which a step of a small model notices
-                if whole and all(map(is_, grads, group.grad_views)) and all(
-                        map(is_, map(_array_of, params), group.views)):
-                    self._step_group(group, group.grads)
-                    continue
                 for p, view, g in zip(params, group.views, grads):
                     # a Tensor given a new array, or a gradient to broadcast (or a
                     # create_graph one, or none): one by one
@@ -312,8 +315,7 @@ class Optimizer:
         group.t = [group.t[0] + 1] * len(group.t)
         group.arena -= self._update(group.arena, g, group.state, group.t[0], group.decay,
                                     group.scratch)
-        for p in group.params:
-            p.mark_modified()
+        mark_modified(group.params)
 
     def _step_each(self, group: _Group, grads: list[Any]) -> None:
         """The per-parameter path: `_update` on each parameter with a gradient, given its
