@@ -14,7 +14,7 @@ forward saved (an exponent, an axis, or a named tuple when it saved several thin
 
 The forward's signature is the op's own (each op module's public function calls it);
 an op that keeps by-products of its forward for the derivative (cross_entropy's softmax,
-max pooling's winners) has a forward that returns `(output, ctx)`.
+convolution's columns) has a forward that returns `(output, ctx)`.
 
 An op registered with `exact_grads=True` promises that, in a plain backward, its rule
 returns fresh arrays of exactly its inputs' shapes (the fused training ops do). The

@@ -1,7 +1,7 @@
 """Pooling: `max_pool2d` and `avg_pool2d`, each with its adjoint for second derivatives.
 
-Pooling reads its windows through a strided view; max pooling remembers which element
-of each window won and routes the gradient there alone, or, when k elements tie for the
+Pooling reads its windows through a strided view; max pooling's rule finds which element
+of each window won (the forward only takes the maxima) and routes the gradient there alone, or, when k elements tie for the
 maximum, 1/k to each (the rule of the max reduction and of `maximum`); average pooling
 spreads it evenly. Each op has an adjoint twin (max_unpool2d, avg_unpool2d), so
 that create_graph=True gives differentiable gradients. Window sizes follow
@@ -59,22 +59,36 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, name: str = "max
     the kernel, so windows tile the input). Rows or columns left over are dropped. The
     gradient goes to each window's maximum; k tied maxima get 1/k each, and a NaN wins
     its window."""
-    geo = _pool_geometry(name, x, kernel_size, stride)
-    best, ctx = MAX_POOL.forward(x.data, geo)
-    return result(best, (x,), MAX_POOL, ctx)
+    ctx = ImageCtx(_pool_geometry(name, x, kernel_size, stride), x.shape)
+    return result(MAX_POOL.forward(x.data, ctx), (x,), MAX_POOL, ctx)
 
 
-def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolCtx]:
+def max_pool_forward(a: np.ndarray, ctx: ImageCtx) -> np.ndarray:
+    """The max of each window, as running maxima of the window positions' views (a NaN
+    wins: np.maximum keeps it). Which element won is the rule's business: a forward
+    without backward (evaluation) never works it out."""
+    views = _offsets(a, ctx.geometry)
+    if len(views) == 1:
+        return views[0].copy()
+    best = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(best, view, out=best)
+    return best
+
+
+def winners(a: np.ndarray, best: np.ndarray, ctx: ImageCtx) -> MaxPoolCtx:
+    """Where each window's maximum `best` sits in `a`: one position a window, or the
+    shares of tied maxima; a NaN wins its window, as it does in np.argmax."""
+    geo = ctx.geometry
     # the kh·kw strided views copied once into one block (K, N, C, OH, OW), so that the
     # passes below run on contiguous memory
     stacked = np.stack(_offsets(a, geo))
-    best = np.maximum.reduce(stacked, axis=0)
-    hits = np.equal(stacked, best)  # where each window's maximum sits
+    hits = np.equal(stacked, best)
     small = np.min_scalar_type(len(stacked))
     tied = np.add.reduce(hits, axis=0, dtype=small)
     nan = np.isnan(best)
     winner = shares = None
-    if nan.any():  # a NaN wins its window, as it does in np.argmax
+    if nan.any():
         flat = sliding_window_view(a, geo.kernel, axis=(2, 3))[
             :, :, ::geo.stride[0], ::geo.stride[1]][:, :, :geo.out[0], :geo.out[1]]
         winner = flat.reshape(best.shape + (-1,)).argmax(axis=-1)
@@ -88,7 +102,27 @@ def max_pool_forward(a: np.ndarray, geo: Geometry) -> tuple[np.ndarray, MaxPoolC
     elif winner is None:  # one maximum in each window: its position, Σ k·[hit k]
         positions = np.arange(len(stacked), dtype=small).reshape((-1,) + (1,) * best.ndim)
         winner = np.add.reduce(np.multiply(hits, positions), axis=0, dtype=small)
-    return best, MaxPoolCtx(geo, winner, a.shape, shares)
+    return MaxPoolCtx(geo, winner, a.shape, shares)
+
+
+def _to_winners_of_tiles(g: np.ndarray, a: np.ndarray, best: np.ndarray, ctx: ImageCtx
+                         ) -> np.ndarray | None:
+    """`route_to_winners` in the common case, without working out positions: windows that
+    tile the image, no NaN, a finite g. Each window's gradient goes to the elements equal
+    to its maximum, 1/k each when k tie (relu outputs tie at 0 all the time). None when
+    the case does not hold."""
+    geo, shape = ctx
+    if not _tiles(geo) or np.isnan(best).any() or not np.isfinite(g).all():
+        return None
+    hits = [np.equal(view, best) for view in _offsets(a, geo)]
+    count = hits[0].astype(np.min_scalar_type(len(hits)))  # maxima per window, >= 1
+    for hit in hits[1:]:
+        np.add(count, hit, out=count)
+    share = np.multiply(g, np.reciprocal(count, dtype=g.dtype))  # g·(1/k), as `winners`
+    gx = np.zeros(shape, dtype=g.dtype)
+    for hit, view in zip(hits, _offsets(gx, geo)):  # each element is in one window at most
+        np.multiply(share, hit, out=view)
+    return gx
 
 
 def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
@@ -119,7 +153,18 @@ def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
 
 
 def max_pool_grad(g, out, ctx, x):
-    return adjoint(route_to_winners, g, ctx, MAX_UNPOOL)
+    if ctx.__class__ is MaxPoolCtx:  # recorded by max_unpool2d's rule: the winners are known
+        return adjoint(route_to_winners, g, ctx, MAX_UNPOOL)
+    a, best = raw(x), raw(out)
+    if g.__class__ is np.ndarray:
+        gx = _to_winners_of_tiles(g, a, best, ctx)
+        if gx is not None:
+            return (gx,)
+    return adjoint(route_to_winners, g, winners(a, best, ctx), MAX_UNPOOL)
+
+
+def raw(value: Any) -> np.ndarray:
+    return value.data if value.__class__ is Tensor else value
 
 
 MAX_POOL = register(
