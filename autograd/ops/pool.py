@@ -1,11 +1,11 @@
 """Pooling: `max_pool2d` and `avg_pool2d`, each with its adjoint for second derivatives.
 
-Pooling reads its windows through a strided view; max pooling's rule finds which element
-of each window won (the forward only takes the maxima) and routes the gradient there alone, or, when k elements tie for the
-maximum, 1/k to each (the rule of the max reduction and of `maximum`); average pooling
-spreads it evenly. Each op has an adjoint twin (max_unpool2d, avg_unpool2d), so
-that create_graph=True gives differentiable gradients. Window sizes follow
-`autograd.ops.conv.geometry`.
+Pooling reads its windows through a strided view. Max pooling's forward only takes the
+maxima; its rule finds which element of each window won and routes the gradient there
+alone, or, when k elements tie for the maximum, 1/k to each (the rule of the max
+reduction and of `maximum`). Average pooling spreads it evenly. Each op has an adjoint
+twin (max_unpool2d, avg_unpool2d), so that create_graph=True gives differentiable
+gradients. Window sizes follow `autograd.ops.conv.geometry`.
 """
 
 from __future__ import annotations
