@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, keep_freed_memory, no_grad
+import autograd
+from autograd import CompileError, Tensor, keep_freed_memory, no_grad
 from autograd.files import atomic_write_text
 from nn.data import DataLoader
 from nn.module import Module
@@ -157,12 +158,48 @@ def evaluate(model: Module, loss_fn: Callable, loader: DataLoader,
     return total / count, (score / count if metric is not None else None)
 
 
+class TrainingStep:
+    """One optimizer step on a batch, `(loss, outputs) = step(xb, yb)`: under
+    `autograd.compile` when `compiled`, eager once the step turns out not to compile."""
+
+    def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer,
+                 dtype: np.dtype, compiled: bool) -> None:
+        self.model, self.loss_fn, self.optimizer, self.dtype = model, loss_fn, optimizer, dtype
+        self.compiled = autograd.compile(self.training_step) if compiled else None
+        self.finished: tuple[Tensor, Tensor] | None = None  # the last step run to its end
+
+    def training_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[Tensor, Tensor]:
+        self.finished = None
+        out = self.model(Tensor(xb, dtype=self.dtype))
+        loss = self.loss_fn(out, yb)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.finished = (loss, out)
+        return loss, out
+
+    def __call__(self, xb: np.ndarray, yb: np.ndarray) -> tuple[Tensor, Tensor]:
+        if self.compiled is None:
+            return self.training_step(xb, yb)
+        self.finished = None
+        try:
+            return self.compiled(xb, yb)
+        except CompileError as error:
+            self.compiled = None
+            warnings.warn(f"fit: training step not compiled, trained eagerly: {error}",
+                          RuntimeWarning, stacklevel=3)
+            # refused before its backward (the model or loss read a value): run it again;
+            # refused after it ran to its end (two captures disagreed): keep what it did
+            return self.finished if self.finished is not None else self.training_step(xb, yb)
+
+
 def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: DataLoader,
         val_loader: DataLoader | None = None, epochs: int = 10,
         metric: Metric | None = accuracy, scheduler: LRScheduler | None = None,
         patience: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
         progress: bool = True, on_batch: Callable[[int, int, float], None] | None = None,
-        on_epoch: Callable[[int, History], None] | None = None) -> History:
+        on_epoch: Callable[[int, History], None] | None = None,
+        compiled: bool = True) -> History:
     """Train `model` for `epochs` and return its `History`.
 
     `loss_fn(outputs, targets)` gets the model's output Tensor and the batch's target
@@ -172,6 +209,13 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
 
     A DataLoader without targets is a ValueError; a training that ends with a non-finite
     loss (nan or inf, often a learning rate too large) gives a RuntimeWarning.
+
+    With `compiled` (the default) each training step runs under `autograd.compile`:
+    captured on its first calls for a batch shape, then replayed, with the same numbers as
+    eager to the last bit, faster. A model or loss it cannot replay (one that reads tensor
+    values, or builds Value graphs) is trained eagerly instead, with a warning saying why;
+    the step that found out runs again eagerly, so its random draws (dropout's masks)
+    are made twice. `compiled=False` trains eagerly from the start.
 
     Training tunes the process's memory allocator first (`autograd.keep_freed_memory`),
     so that each step reuses the memory the last one freed; CHAINRULE_KEEP_MALLOC=1 in the
@@ -187,6 +231,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     # wherever it lands, never leaves the weights of one epoch with the number of another
     best: tuple[float, int, dict[str, np.ndarray]] | None = None
     waited = 0
+    step = TrainingStep(model, loss_fn, optimizer, dtype, compiled)
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
@@ -196,11 +241,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
                    if progress and tqdm is not None else None)
             try:
                 for b, (xb, yb) in enumerate(bar if bar is not None else train_loader):
-                    out = model(Tensor(xb, dtype=dtype))
-                    loss = loss_fn(out, yb)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
+                    loss, out = step(xb, yb)
                     loss_value = float(loss.data)
                     total, count = total + loss_value * len(xb), count + len(xb)
                     if metric is not None:

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 import nn
 import nn.train
@@ -131,3 +132,63 @@ def test_accuracy_conventions():
     assert nn.accuracy(np.array([0.3, -0.2, 2.0]), np.array([1.0, -1.0, -1.0])) == 2 / 3
     assert nn.accuracy(np.array([[0.7], [0.2]]), np.array([[1.0], [1.0]])) == 0.5
     assert nn.accuracy(np.array([0.3, -0.2]), np.array([1, 0]), threshold=0.0) == 1.0
+
+
+def _dropout_classifier(compiled, loss_fn=nn.cross_entropy, dropout=0.2):
+    """fit on three blobs with dropout, a partial last batch, validation and a schedule."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 150)
+    x = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])[labels] + 0.5 * rng.normal(size=(150, 2))
+    model = nn.Sequential(nn.Linear(2, 16, dtype="float64", seed=0), nn.ReLU(),
+                          nn.Dropout(dropout, seed=1), nn.Linear(16, 3, dtype="float64", seed=2))
+    optimizer = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = nn.fit(model, loss_fn, optimizer,
+                     nn.DataLoader(x[:120], labels[:120], 32, shuffle=True, seed=0),
+                     nn.DataLoader(x[120:], labels[120:], 64), epochs=5,
+                     scheduler=nn.StepLR(optimizer, step_size=2, gamma=0.5), progress=False,
+                     compiled=compiled)
+    return history, [p.data.copy() for p in model.parameters()]
+
+
+def test_compiled_fit_equals_eager_fit_to_the_last_bit():
+    """fit compiles its step by default (captured for 32 and for the last 24, replayed
+    from the third epoch): dropout's masks, the schedule and validation as eager."""
+    (eager, eager_weights), (compiled, weights) = (_dropout_classifier(False),
+                                                   _dropout_classifier(True))
+    assert compiled.train_loss == eager.train_loss and compiled.val_loss == eager.val_loss
+    assert compiled.train_accuracy == eager.train_accuracy
+    for a, b in zip(weights, eager_weights):
+        assert np.array_equal(a, b)
+
+
+def test_fit_trains_eagerly_with_a_warning_when_the_step_does_not_compile():
+    def reading_loss(out, y):  # reads a value: a replay could not run this Python code
+        return nn.cross_entropy(out, y) * (1.0 if out.data.size else 0.0)
+
+    # no dropout: the step refused midway runs again, drawing its masks a second time
+    (eager, eager_weights) = _dropout_classifier(False, reading_loss, dropout=0.0)
+    with pytest.warns(RuntimeWarning, match=r"fit: training step not compiled, trained "
+                                            r"eagerly: .*used a tensor's values \(\.data\)"):
+        compiled, weights = _dropout_classifier(True, reading_loss, dropout=0.0)
+    assert compiled.train_loss == eager.train_loss
+    for a, b in zip(weights, eager_weights):
+        assert np.array_equal(a, b)
+
+
+def test_a_step_found_not_to_compile_after_it_ran_is_not_run_twice():
+    """Two captures that disagree (a loss switching on a counter) are found out after the
+    second step ran to its end: that step counts once, then training goes on eagerly."""
+    def switching_loss():
+        calls = []
+
+        def loss(out, y):
+            calls.append(1)
+            return nn.cross_entropy(out, y) * (0.5 if len(calls) % 2 else 1.0)
+        return loss
+
+    eager, eager_weights = _dropout_classifier(False, switching_loss())
+    with pytest.warns(RuntimeWarning, match="training_step: .* differs between two calls"):
+        compiled, weights = _dropout_classifier(True, switching_loss())
+    assert compiled.train_loss == eager.train_loss
+    for a, b in zip(weights, eager_weights):
+        assert np.array_equal(a, b)
