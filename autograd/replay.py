@@ -142,6 +142,9 @@ def _backward(program: _Program, plan: Any) -> None:
             arguments.append(f"into=({_destinations(program, into, edges, targets)})")
         program.emit(f"{''.join(r + ', ' for r in results)}= "
                      f"{program.bind(rule, 'rule')}({', '.join(arguments)})", depth)
+        for writable, (j, _, _) in zip(into or (), edges):
+            if writable and j in targets:  # a buffer serves once (Tensor.grad_buffer)
+                program.emit(f"{program.bind(targets[j], 'param')}._grad_buffer = None", depth)
         for result, (j, needs, node) in zip(results, edges):
             if not needs:
                 continue
@@ -158,16 +161,16 @@ def _backward(program: _Program, plan: Any) -> None:
 
 
 def _destinations(program: _Program, into: tuple, edges: tuple, targets: dict) -> str:
-    """The `into=` of a rule (`Op.grad_into`): a parameter's `grad_buffer` when its `.grad`
-    is None, as after `zero_grad`; else None, a new array, which is added to the `.grad`
-    there (writing into the buffer would change that `.grad` first)."""
+    """The `into=` of a rule (`Op.grad_into`): a parameter's `grad_buffer` while its
+    `.grad` is None (None when its optimizer found a part of the buffer held elsewhere),
+    else None: writing into its `.grad` would change it before the sum."""
     shown = []
-    for buffer, (j, _, _) in zip(into, edges):
-        if buffer is None or j not in targets:
-            shown.append("None")
-        else:
+    for writable, (j, _, _) in zip(into, edges):
+        if writable and j in targets:
             owner = program.bind(targets[j], "param")
-            shown.append(f"{program.bind(buffer, 'buffer')} if {owner}.grad is None else None")
+            shown.append(f"{owner}._grad_buffer if {owner}.grad is None else None")
+        else:
+            shown.append("None")
     return "".join(item + ", " for item in shown)
 
 

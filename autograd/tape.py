@@ -143,9 +143,9 @@ class Call:
 class Backward:
     """The plan of one `backward()`: per node in reverse topological order, (its index,
     its op's grad rule or None for a leaf, output slot, context, input slots, edges,
-    the parameter whose `.grad` receives its total or None, the arrays its rule may write
-    its inputs' gradients into or None: see `_destinations`). An edge is (the input's
-    index, whether it needs a gradient, the input node when the gradient must be reshaped
+    the parameter whose `.grad` receives its total or None, which inputs' gradients its
+    rule may write into their `grad_buffer` or None: see `_destinations`). An edge is (the
+    input's index, whether it needs a gradient, the input node when the gradient must be reshaped
     to it by `accept`, else None)."""
 
     __slots__ = ("seed", "size", "entries", "accept")
@@ -157,7 +157,7 @@ class Backward:
         return (self.seed, self.size, [
             (i, rule, out, _ctx_signature(ctx), inputs, [(j, needs, node is not None)
                                                           for j, needs, node in edges], target,
-             None if into is None else _comparable(list(into)))
+             into)
             for i, rule, out, ctx, inputs, edges, target, into in self.entries])
 
 
@@ -385,12 +385,12 @@ class Tape:
 
 
 def _destinations(node: Any, received: collections.Counter) -> tuple | None:
-    """The `into=` of `node`'s rule (`Op.grad_into`): the `grad_buffer` of each input that
-    is a parameter (a leaf needing a gradient) receiving its gradient from this node alone,
-    else None; None when no input has one."""
-    into = tuple(p.grad_buffer if p.op is None and p.requires_grad and received[id(p)] == 1
-                 and p.grad_buffer is not None else None for p in node.parents)
-    return into if any(b is not None for b in into) else None
+    """Which inputs of `node`'s rule (`Op.grad_into`) may have their gradient written into
+    their `grad_buffer` at a replay: parameters (leaves needing a gradient) that receive
+    it from this node alone; None when no input is one."""
+    into = tuple(p.op is None and p.requires_grad and received[id(p)] == 1
+                 for p in node.parents)
+    return into if any(into) else None
 
 
 def _name(function: Callable) -> str:

@@ -96,8 +96,8 @@ def _backward_lines(tape: Any, plan: Any) -> list[str]:
         args = ", ".join([f"d{tape.name(out)}", tape.name(out), ctx_text]
                          + [tape._describe(s) for s in inputs])
         written = "" if into is None else "  # into " + ", ".join(
-            f"{tape.name(slot)}.grad_buffer" for slot, buffer in zip(inputs, into)
-            if buffer is not None)
+            f"{tape.name(slot)}.grad_buffer" for slot, writable in zip(inputs, into)
+            if writable)
         lines.append(f"  {', '.join(results)} = {rule.__name__}({args}){written}")
         lines += [f"  {name} += {name}'" for name in added]
     return lines

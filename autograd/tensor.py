@@ -32,6 +32,7 @@ from __future__ import annotations
 import numbers
 import operator
 from collections.abc import Iterable
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,24 @@ def mark_modified(tensors: Iterable[Tensor]) -> None:
         t._version += 1
         if t._base is not None:
             t._base._version += 1
+
+
+def hand_out_grad_buffers(tensors: list[Tensor], buffers: list[np.ndarray],
+                          whole: np.ndarray) -> None:
+    """Forget the tensors' gradients and make `buffers` (views of one array, `whole`, given
+    once through the checking `grad_buffer` setter) their `grad_buffer`s again, unless
+    a part of `whole` is held outside (a `.grad` kept from an earlier step, or a view of
+    one): that must never be overwritten. An optimizer's `zero_grad`."""
+    for t in tensors:
+        t.grad = None
+        t._grad_buffer = None
+    # held by their owner alone: each buffer by its list (+ getrefcount's argument), the
+    # whole by its owner and each buffer (numpy's views keep their base, views of views
+    # included; + this function's name for it and getrefcount's argument)
+    if getrefcount(whole) == len(buffers) + 3 and list(map(getrefcount, buffers)) == [2] * len(
+            buffers):
+        for t, buffer in zip(tensors, buffers):
+            t._grad_buffer = buffer
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -439,11 +458,13 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     @property
     def grad_buffer(self) -> np.ndarray | None:
-        """Where a compiled step (`autograd.compile`) may write this parameter's gradient
-        instead of a new array, so that its `.grad` is that buffer after a replay, reused
-        by the next one (as CUDA graphs reuse their buffers: copy a `.grad` you keep). The
-        optimizers set it to their slice of the flat buffer in which they gather the
-        gradients. None (the default): a new array at every step."""
+        """An array the next backward pass may write this parameter's gradient into,
+        instead of a new one, while `.grad` is None: then `.grad` is that array. An
+        optimizer hands out its slice of the flat buffer in which it gathers gradients
+        (at construction and at each `zero_grad`, if nothing outside holds a part of that
+        buffer: `hand_out_grad_buffers`), so that its step finds them gathered. A compiled
+        step (`autograd.compile`) writes there, and a buffer serves once: the replay sets
+        it back to None. None (the default): a new array."""
         return getattr(self, "_grad_buffer", None)  # a slot left unset costs nothing
 
     @grad_buffer.setter

@@ -39,7 +39,7 @@ import numpy as np
 
 from autograd import Node, Tensor, Value
 from autograd.tape import recorded_in_capture
-from autograd.tensor import mark_modified
+from autograd.tensor import hand_out_grad_buffers, mark_modified
 from nn.module import Module, clear_grad
 
 is_ = operator.is_
@@ -261,10 +261,13 @@ class Optimizer:
 
     @recorded_in_capture  # a compiled step replays it
     def zero_grad(self) -> None:
+        """Forget every parameter's gradient; a compiled step then writes the new ones
+        straight into this optimizer's gradient buffer (`Tensor.grad_buffer`), unless a
+        part of it is still held outside (a `.grad` kept from an earlier step, or a view of
+        one): that is never overwritten, the gradients come in new arrays instead."""
         for group in self._groups:
-            if group.tensors:  # no per-parameter type test: a small model's step notices
-                for p in group.params:
-                    p.grad = None
+            if group.tensors:
+                hand_out_grad_buffers(group.params, group.grad_views, group.grads)
             else:
                 for p in group.params:
                     clear_grad(p)
