@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from autograd.op import OPS
+from autograd.replay import STALE
 from autograd.tape import (
     CONSTANT,
     RECORDED_IN_CAPTURE,
@@ -98,12 +99,11 @@ class Compiled:
         self._key = key
         tape = self._tapes.get(key)
         if tape is not None:
-            why = tape.stale()
-            if why is None:
-                tape.replay(arrays)
+            result = tape.replay(arrays)
+            if result is not STALE:
                 self.replays += 1
-                return _build(tape.output, tape.values)
-            warnings.warn(f"autograd.compile: {why}; capturing {self.__name__} again",
+                return result
+            warnings.warn(f"autograd.compile: {tape.stale()}; capturing {self.__name__} again",
                           RuntimeWarning, stacklevel=2)
             del self._tapes[key]
         tape = Tape()
@@ -227,29 +227,19 @@ def _refusing(attribute: str, reader: Any, name: str) -> Any:
 
 # -- what the function returns ------------------------------------------------------------
 def _output_template(name: str, tape: Tape, result: Any) -> Any:
-    """How to rebuild `result` from the slots: ("tensor"|"array", slot), ("none",), or
-    (container type, [templates]) for a tuple or list of those."""
+    """How to rebuild `result` from the slots: ("tensor", slot, the function making a
+    Tensor of an array), ("array", slot), ("none",), or (container type, [templates]) for
+    a tuple or list of those."""
     if isinstance(result, (tuple, list)):
         return (type(result), [_output_template(name, tape, item) for item in result])
     if result is None:
         return ("none",)
     if isinstance(result, Tensor):
-        return ("tensor", tape.slot(result._array))
+        return ("tensor", tape.slot(result._array), constant)
     if isinstance(result, np.ndarray):
         return ("array", tape.slot(result))
     raise CompileError(f"{name} returned a {type(result).__name__}: a replay recomputes "
                        "arrays and Tensors only; return Tensors (read .item() outside)")
-
-
-def _build(template: Any, values: list) -> Any:
-    kind, content = template[0], template[1:]
-    if kind == "tensor":
-        return constant(values[content[0]])
-    if kind == "array":
-        return values[content[0]]
-    if kind == "none":
-        return None
-    return kind(_build(item, values) for item in content[0])
 
 
 # -- two captures must agree ----------------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+STALE = object()  # what a replay returns when its tape no longer describes the step
+
 
 class _Program:
     """The lines of the generated function and the objects its names stand for."""
@@ -60,20 +62,21 @@ class _Program:
 def program_source(tape: Any) -> tuple[str, dict[str, Any]]:
     """The source of the replay function of `tape` and the names it uses."""
     program = _Program(tape)
+    _still_valid(program)
     for step in tape.steps:
         if hasattr(step, "entries"):
             _backward(program, step)
         else:
             _call(program, step)
-    for slot in _output_slots(tape.output):  # what the caller reads back
-        program.emit(f"values[{slot}] = {program.slot(slot)}")
-    program.names["values"] = tape.values
     inputs = ", ".join(f"v{slot}" for slot in tape.inputs)
-    return "\n".join([f"def replay({inputs}):", *program.lines, "    return None"]), program.names
+    result = _output(program, tape.output)
+    return "\n".join([f"def replay({inputs}):", *program.lines, f"    return {result}"]
+                     ), program.names
 
 
-def make_replay(tape: Any) -> Callable[..., None]:
-    """The replay function of `tape`: call it with the input arrays, in order."""
+def make_replay(tape: Any) -> Callable[..., Any]:
+    """The replay function of `tape`: call it with the input arrays, in order; it returns
+    the function's output, or `STALE` when the tape no longer describes the step."""
     source, names = program_source(tape)
     code = compile(source, "<autograd.compile tape>", "exec")
     exec(code, names)  # the source is ours, built from the tape's slots and bound names
@@ -188,13 +191,30 @@ def _ctx(program: _Program, ctx: tuple[str, Any]) -> str:
     return f"{program.bind(rebuild, 'r')}([{', '.join(shown)}])"
 
 
-def _output_slots(template: Any) -> list[int]:
-    """The slots a compiled function's output template (`autograd.compile`) reads."""
-    slots, pending = [], [template]
-    while pending:
-        kind, *content = pending.pop()
-        if kind in ("tensor", "array"):
-            slots.append(content[0])
-        elif kind != "none":  # a tuple or list of templates
-            pending.extend(content[0])
-    return slots
+def _still_valid(program: _Program) -> None:
+    """The first lines: return STALE, having run nothing, when a parameter holds another
+    array than at the capture or a condition of the step changed (`Tape.stale` says
+    which)."""
+    tape = program.tape
+    checks = [f"{program.bind(tensor, 'param')}._array is not {program.slot(slot)}"
+              for slot, tensor in tape.owners.items()]
+    checks += [f"{program.bind(owner, 'owner')}.{attribute} != {program.bind(value, 'setting')}"
+               for owner, attribute, value in tape.conditions]
+    if checks:
+        program.names["STALE"] = STALE
+        program.emit(f"if {' or '.join(checks)}: return STALE")
+
+
+def _output(program: _Program, template: Any) -> str:
+    """The expression a replay returns, after the output template of `autograd.compile`:
+    a Tensor holding a slot's new array (made by the template's function), the array,
+    None, or a tuple or list of those."""
+    kind, *content = template
+    if kind == "tensor":
+        return f"{program.bind(content[1], 'make')}({program.slot(content[0])})"
+    if kind == "array":
+        return program.slot(content[0])
+    if kind == "none":
+        return "None"
+    items = ", ".join(_output(program, item) for item in content[0])
+    return f"{program.bind(kind, 'container')}([{items}])"

@@ -338,14 +338,16 @@ class Tape:
         return ("static", ctx)
 
     # -- replay -------------------------------------------------------------------------
-    def replay(self, arrays: list[np.ndarray]) -> None:
+    def replay(self, arrays: list[np.ndarray]) -> Any:
         """Run the step again on new input arrays (the generated code of `autograd.replay`,
-        made at the first replay), recording nothing, as a plain backward pass does."""
+        made at the first replay), recording nothing, as a plain backward pass does.
+        Returns the function's output, or `STALE` (having run nothing) when the tape no
+        longer describes the step (`stale` says why)."""
         if self._replay is None:
             self._replay = make_replay(self)
         previous, recording.on = recording.on, False
         try:
-            self._replay(*arrays)
+            return self._replay(*arrays)
         finally:
             recording.on = previous
 
