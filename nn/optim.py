@@ -44,7 +44,7 @@ from nn.module import Module, clear_grad
 
 is_ = operator.is_
 _array_of = operator.attrgetter("data")
-_grad_of = operator.attrgetter("grad")
+_shape_of = operator.attrgetter("shape")
 
 GROUP_KEYS = ("params", "weight_decay")  # what a parameter group may set
 # a weight decay: none, one rate for a whole buffer, or (run of the buffer, rate) pairs
@@ -84,12 +84,13 @@ class _Group:
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "grad_views", "scratch", "state", "t", "decay", "decays")
+                 "grad_views", "scratch", "array_types", "state", "t", "decay", "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int, decays: list[float]) -> None:
         self.params, self.indices, self.tensors = params, indices, tensors
         self.shapes = [p.data.shape if tensors else () for p in params]
+        self.array_types = [np.ndarray] * len(params)  # a step's check of the gradients
         sizes = [math.prod(shape) for shape in self.shapes]
         bounds = np.cumsum([0, *sizes]).tolist()
         self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
@@ -279,31 +280,28 @@ class Optimizer:
         Tensor) and, for Adam, took as many steps as the others; else one per parameter."""
         for group in self._groups:
             params = group.params
-            whole = not self._counts_steps or min(group.t) == max(group.t)
-            # every parameter still in the arena, and every gradient written in place by
-            # a compiled step (Tensor.grad_buffer): gathered already. The checks are C
-            # loops (map), which a step of a small model notices
-            if (group.tensors and whole
-                    and all(map(is_, map(_grad_of, params), group.grad_views))
-                    and all(map(is_, map(_array_of, params), group.views))):
-                self._step_group(group, group.grads)
-                continue
             grads = [p.grad for p in params]
-            if group.tensors:
-                for p, view, g in zip(params, group.views, grads):
-                    # a Tensor given a new array, or a gradient to broadcast (or a
-                    # create_graph one, or none): one by one
-                    if g.__class__ is not np.ndarray or p.data is not view or (
-                            g.shape != view.shape):
-                        whole = False
-                        break
-            if not whole or not group.tensors:  # (Values: gradients may be nodes)
+            whole = not self._counts_steps or min(group.t) == max(group.t)
+            # every parameter still in the arena, with a gradient of its own shape: one
+            # update, the gradients gathered already when a compiled step wrote them in
+            # place (Tensor.grad_buffer). The checks are C loops (map), which a step of a
+            # small model notices
+            if group.tensors and whole and all(map(is_, map(_array_of, params), group.views)):
+                if all(map(is_, grads, group.grad_views)):
+                    self._step_group(group, group.grads)
+                    continue
+                if list(map(type, grads)) == group.array_types and list(
+                        map(_shape_of, grads)) == group.shapes:
+                    self._step_group(group, np.concatenate(grads, axis=None,
+                                                           out=group.scratch))
+                    continue
+            if group.tensors:  # a Tensor given a new array, or a gradient to broadcast (or
+                whole = False  # a create_graph one, or none): one by one
+            else:  # Values: gradients may be nodes
                 grads = [g.data if isinstance(g, Node) else g for g in grads]
                 whole = whole and all(g is not None for g in grads)
             if not whole:
                 self._step_each(group, grads)
-            elif group.tensors:
-                self._step_group(group, np.concatenate(grads, axis=None, out=group.scratch))
             else:  # Values: gather their floats into a vector, update it, write back
                 group.t = [group.t[0] + 1] * len(group.t)
                 w = np.array([p.data for p in params], dtype=np.float64)
