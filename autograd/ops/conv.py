@@ -334,26 +334,30 @@ def _input_grad(g3: np.ndarray, w2: np.ndarray, geo: Geometry, shape: tuple[int,
     """fold(W₂ᵀ·G): each output's gradient, spread back over the inputs of its window.
 
     With stride 1 a kernel offset (i, j) shifts the whole image by i·D·Wp + j·D in the
-    row-major padded image (width Wp). Giving G rows Wp wide (zeros past OW) makes each of
-    the kh·kw additions one long contiguous run instead of OH short rows, which is faster
-    than the general `fold` at LeNet-5's sizes; the general `fold` serves other strides.
+    row-major padded image (width Wp), so G is laid in rows Wp wide (zeros past OW). The
+    kw shifts along a row become part of the product: one matmul of the weights as
+    (kh·C, out·kw) with G's kw shifted copies (N, out·kw, ·) gives, for each kernel row i,
+    the sum over j already made; kh contiguous additions then place the rows. That is kh
+    passes over memory instead of kh·kw, and a product over out·kw rather than out terms,
+    which runs nearer BLAS's peak; the general `fold` serves other strides.
     """
     if geo.stride != (1, 1):
         return fold_array(np.matmul(w2.T, g3), geo, shape)
     (h, w), (ph, pw), (dh, dw), (kh, kw) = geo.size, geo.padding, geo.dilation, geo.kernel
     n, n_out, oh, ow = g3.shape[0], g3.shape[1], geo.out[0], geo.out[1]
-    hp, wp = h + 2 * ph, w + 2 * pw
-    wide = np.zeros((n, n_out, oh, wp), dtype=g3.dtype)
-    wide[..., :ow] = g3.reshape(n, n_out, oh, ow)
-    cols = np.matmul(w2.T, wide.reshape(n, n_out, oh * wp))  # (N, C·kh·kw, OH·Wp)
-    cols = cols.reshape(n, shape[1], kh * kw, oh * wp)
-    padded = np.zeros((n, shape[1], hp * wp + (kw - 1) * dw), dtype=g3.dtype)
+    channels, hp, wp = shape[1], h + 2 * ph, w + 2 * pw
+    reach, run = wp - ow, oh * wp  # a row's last offset past its first; G's rows Wp wide
+    wide = np.zeros((n, n_out, reach + run), dtype=g3.dtype)  # G after `reach` zeros
+    wide[:, :, reach:].reshape(n, n_out, oh, wp)[..., :ow] = g3.reshape(n, n_out, oh, ow)
+    # shifted[:, o, j] is G moved right by (kw-1-j)·D, hence the kernel's columns reversed
+    shifted = sliding_window_view(wide, run, axis=2)[:, :, ::dw].reshape(n, n_out * kw, run)
+    w_rows = w2.reshape(n_out, channels, kh, kw)[..., ::-1].transpose(2, 1, 0, 3)
+    rows = np.matmul(w_rows.reshape(kh * channels, n_out * kw), shifted)
+    rows = rows.reshape(n, kh, channels, run)
+    image = np.zeros((n, channels, hp * wp), dtype=g3.dtype)
     for i in range(kh):
-        for j in range(kw):
-            start = i * dh * wp + j * dw
-            padded[:, :, start:start + oh * wp] += cols[:, :, i * kw + j]
-    image = padded[:, :, :hp * wp].reshape(n, shape[1], hp, wp)
-    return image[:, :, ph:ph + h, pw:pw + w]
+        image[:, :, i * dh * wp:i * dh * wp + run] += rows[:, i]
+    return image.reshape(n, channels, hp, wp)[:, :, ph:ph + h, pw:pw + w]
 
 
 CONV = register(
