@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.op import Op, register
+from autograd.ops.fused import ones
 from autograd.tensor import MAX_ELEMENTS, Tensor, check_dtypes, constant_input, result
 
 FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
@@ -310,6 +311,7 @@ def conv_grad(g, out, ctx, x, weight, bias=None):
     g3 = g.reshape(n, n_out, -1)
     w2 = weight.reshape(n_out, -1)
     gx = gw = gb = None
+    needs_bias = bias is not None and needs[2]
     if g.__class__ is Tensor:  # create_graph: the same rule from differentiable ops
         settings = (geo.kernel, geo.stride, geo.padding, geo.dilation)
         if needs[0]:
@@ -317,16 +319,17 @@ def conv_grad(g, out, ctx, x, weight, bias=None):
         if needs[1]:
             cols_t = unfold(x.reshape(x4), *settings).transpose(0, 2, 1)
             gw = (g3 @ cols_t).sum(axis=0).reshape(weight.shape)
+        if needs_bias:
+            gb = g3.sum(axis=(0, 2))
     else:
         if needs[0]:
             gx = _input_grad(g3, w2, geo, x4).reshape(x.shape)
         if needs[1]:  # (N, CKK, L) @ (N, L, out) runs faster than the product transposed
             gw = np.matmul(cols, g3.transpose(0, 2, 1)).sum(axis=0).T.reshape(weight.shape)
-    if bias is None:
-        return gx, gw
-    if needs[2]:
-        gb = g3.sum(axis=(0, 2))
-    return gx, gw, gb
+        if needs_bias:  # Σ over examples, then over positions, as products with `ones`
+            by_position = np.dot(ones(n, g.dtype), g3.reshape(n, -1)).reshape(n_out, -1)
+            gb = by_position @ ones(by_position.shape[1], g.dtype)
+    return (gx, gw) if bias is None else (gx, gw, gb)
 
 
 def _input_grad(g3: np.ndarray, w2: np.ndarray, geo: Geometry, shape: tuple[int, ...]
