@@ -32,6 +32,8 @@ from autograd.ops.fused import ones
 from autograd.tensor import MAX_ELEMENTS, Tensor, check_dtypes, constant_input, result
 
 FORMULA = "out = (N + 2P - D(F-1) - 1)/S + 1"
+SHORT_ROW = 16  # output rows narrower than this unfold in two copies (measured: LeNet-5's
+# conv2, 10 wide, 0.50 -> 0.37 ms; 28 wide is faster in one)
 
 
 # -- geometry ---------------------------------------------------------------------------
@@ -171,14 +173,23 @@ def unfold_forward(x: np.ndarray, ctx: ImageCtx) -> np.ndarray:
 def unfold_array(a: np.ndarray, geo: Geometry) -> np.ndarray:
     """im2col of an (N, C, H, W) array: (N, C·kh·kw, out_h·out_w)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo.kernel, geo.stride, geo.padding, geo.dilation
-    n, c, h, w = a.shape
+    (oh, ow), (n, c, h, w) = geo.out, a.shape
     if ph or pw:  # zeros and a copy of the image: faster than np.pad
         padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=a.dtype)
         padded[:, :, ph:ph + h, pw:pw + w] = a
         a = padded
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the dilated kernel's extent
+    if ow < SHORT_ROW:
+        # numpy copies rows of a few elements slowly, one at a time; in two copies, the
+        # second moves whole (out_h, out_w) blocks, one run each when the stride is 1
+        across = sliding_window_view(a, span[1], axis=3)[:, :, :, :sw * (ow - 1) + 1:sw, ::dw]
+        a = np.ascontiguousarray(across.transpose(0, 1, 4, 2, 3))  # (N, C, kw, Hp, out_w)
+        windows = sliding_window_view(a, span[0], axis=3)[:, :, :, :sh * (oh - 1) + 1:sh, :,
+                                                          ::dh]
+        # (N, C, kw, out_h, out_w, kh) -> (N, C, kh, kw, out_h, out_w)
+        return windows.transpose(0, 1, 5, 2, 3, 4).reshape(n, c * kh * kw, -1)
     windows = sliding_window_view(a, span, axis=(2, 3))
-    if (sh, sw, dh, dw) != (1, 1, 1, 1):  # even steps of 1 make the copy below slower
+    if (sh, sw, dh, dw) != (1, 1, 1, 1):  # even steps of 1 make the copy a little slower
         windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]
     # (N, C, out_h, out_w, kh, kw) -> (N, C, kh, kw, out_h, out_w): channel-major rows
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
