@@ -16,6 +16,7 @@ from tensors import ELEMENTS, leaf
 
 import autograd as ag
 from autograd import Tensor, conv1d, conv2d, gradcheck
+from autograd.ops.conv import SHORT_ROW
 
 
 def reference_conv2d(x, w, b, stride, padding, dilation):
@@ -118,13 +119,13 @@ def loop_unfold(x, k, s, p, d):
 
 
 @st.composite
-def conv_settings(draw):
+def conv_settings(draw, max_width=6):
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     h = draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 6))
-    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 6))
+    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), max_width))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
     return draw(hnp.arrays(np.float64, shape, elements=ELEMENTS)), k, s, p, d
 
@@ -149,6 +150,14 @@ def test_unfold_matches_the_loop_and_gradcheck(case):
     np.testing.assert_allclose(second(x).data, plain, rtol=1e-12)
     gradcheck(second, [x])
     gradcheck(ag.grad(lambda t: (ag.fold(t, size, k, s, p, d) ** 2).sum()), [c])
+
+
+@given(case=conv_settings(max_width=3 * SHORT_ROW))
+def test_unfold_of_short_and_long_rows_matches_the_loop(case):
+    # rows narrower than SHORT_ROW are copied in two steps, longer ones in one
+    a, k, s, p, d = case
+    cols = ag.unfold(Tensor(a, dtype="float64"), k, stride=s, padding=p, dilation=d)
+    np.testing.assert_array_equal(cols.data, loop_unfold(a, k, s, p, d))
 
 
 def test_unfold_1d_and_shapes():
