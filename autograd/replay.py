@@ -139,7 +139,10 @@ def _backward(program: _Program, plan: Any) -> None:
                          f"{owner}.grad + g{i}", depth)
         if rule is None:
             continue
-        results = [f"r{i}_{k}" for k in range(len(edges))]
+        # a gradient that is its input's only one, from an op whose rule returns it as it
+        # must be (exact_grads), lands in the input's local at once
+        results = [f"g{j}" if needs and node is None and len(edges_into[j]) == 1 else
+                   f"r{i}_{k}" for k, (j, needs, node) in enumerate(edges)]
         arguments = [f"g{i}", f"v{out}", _ctx(program, ctx)] + [program.slot(s) for s in inputs]
         if into is not None:
             arguments.append(f"into=({_destinations(program, into, edges, targets)})")
@@ -150,6 +153,8 @@ def _backward(program: _Program, plan: Any) -> None:
                 program.emit(f"{program.bind(targets[j], 'param')}._grad_buffer = None", depth)
         for result, (j, needs, node) in zip(results, edges):
             if not needs:
+                continue
+            if result == f"g{j}":
                 continue
             program.emit(f"if {result} is not None:", depth)
             if node is not None and node.op is None:  # a leaf: accept may copy
