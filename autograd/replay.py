@@ -145,7 +145,7 @@ def _backward(program: _Program, plan: Any) -> None:
                    f"r{i}_{k}" for k, (j, needs, node) in enumerate(edges)]
         arguments = [f"g{i}", f"v{out}", _ctx(program, ctx)] + [program.slot(s) for s in inputs]
         if into is not None:
-            arguments.append(f"into=({_destinations(program, into, edges, targets)})")
+            arguments.append(f"into=({_into_argument(program, into, edges, targets)})")
         program.emit(f"{''.join(r + ', ' for r in results)}= "
                      f"{program.bind(rule, 'rule')}({', '.join(arguments)})", depth)
         for writable, (j, _, _) in zip(into or (), edges):
@@ -168,7 +168,7 @@ def _backward(program: _Program, plan: Any) -> None:
             program.emit(f"g{j} = {result} if g{j} is None else g{j} + {result}", depth + 1)
 
 
-def _destinations(program: _Program, into: tuple, edges: tuple, targets: dict) -> str:
+def _into_argument(program: _Program, into: tuple, edges: tuple, targets: dict) -> str:
     """The `into=` of a rule (`Op.grad_into`): a parameter's `grad_buffer` while its
     `.grad` is None (None when its optimizer found a part of the buffer held elsewhere),
     else None: writing into its `.grad` would change it before the sum."""

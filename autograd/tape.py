@@ -144,9 +144,9 @@ class Backward:
     """The plan of one `backward()`: per node in reverse topological order, (its index,
     its op's grad rule or None for a leaf, output slot, context, input slots, edges,
     the parameter whose `.grad` receives its total or None, which inputs' gradients its
-    rule may write into their `grad_buffer` or None: see `_destinations`). An edge is (the
-    input's index, whether it needs a gradient, the input node when the gradient must be reshaped
-    to it by `accept`, else None)."""
+    rule may write into their `grad_buffer` or None: see `_destinations` below). An edge
+    is (the input's index, whether it needs a gradient, the input node when the gradient
+    must be reshaped to it by `accept`, else None)."""
 
     __slots__ = ("seed", "size", "entries", "accept")
 

@@ -81,6 +81,7 @@ def _make(array: Any, parents: tuple | None = None, op: Op | None = None,
     t.label = ""
     t._version = 0
     t._base = None
+    t._grad_buffer = None
     if parents is None:
         t.parents = ()
         t.op = None
@@ -178,22 +179,23 @@ def mark_modified(tensors: Iterable[Tensor]) -> None:
             t._base._version += 1
 
 
-def hand_out_grad_buffers(tensors: list[Tensor], buffers: list[np.ndarray],
-                          whole: np.ndarray) -> None:
-    """Forget the tensors' gradients and make `buffers` (views of one array, `whole`, given
-    once through the checking `grad_buffer` setter) their `grad_buffer`s again, unless
-    a part of `whole` is held outside (a `.grad` kept from an earlier step, or a view of
-    one): that must never be overwritten. An optimizer's `zero_grad`."""
+def hand_out_grad_buffers(tensors: list[Tensor], buffers: list[np.ndarray], whole: np.ndarray,
+                          free: tuple[int, ...] | None) -> tuple[int, ...]:
+    """Make `buffers` (views of one array, `whole`, checked once by the `grad_buffer`
+    setter) the tensors' `grad_buffer`s again if nothing outside holds a part of `whole`
+    (a `.grad` kept from an earlier step, or a view of one: it must never be overwritten),
+    else none. Returns how many references hold `whole` and each buffer, as counted from
+    here; `free` is that count taken when nothing else held them (None: never hand out).
+    An optimizer calibrates `free` once, then calls this at each `zero_grad`."""
     for t in tensors:
-        t.grad = None
         t._grad_buffer = None
-    # held by their owner alone: each buffer by its list (+ getrefcount's argument), the
-    # whole by its owner and each buffer (numpy's views keep their base, views of views
-    # included; + this function's name for it and getrefcount's argument)
-    if getrefcount(whole) == len(buffers) + 3 and list(map(getrefcount, buffers)) == [2] * len(
-            buffers):
+    # numpy's views keep their base (views of views too), so a kept part of a buffer
+    # shows in the count of `whole`, a kept `.grad` in its buffer's
+    held = (getrefcount(whole), *map(getrefcount, buffers))
+    if held == free:
         for t, buffer in zip(tensors, buffers):
             t._grad_buffer = buffer
+    return held
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -290,6 +292,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         self.requires_grad = bool(requires_grad)
         self._version = 0
         self._base = None
+        self._grad_buffer = None
         self._saved_versions = ()
 
     # -- the array ----------------------------------------------------------------------
@@ -417,16 +420,16 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     # comparisons give boolean masks (no gradient); == stays identity, as for any node
     def __lt__(self, other: Any) -> np.ndarray:
-        return self._array < _raw(other)
+        return self._array < raw_array(other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self._array <= _raw(other)
+        return self._array <= raw_array(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self._array > _raw(other)
+        return self._array > raw_array(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self._array >= _raw(other)
+        return self._array >= raw_array(other)
 
     # -- in place -----------------------------------------------------------------------
     def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -458,14 +461,14 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     @property
     def grad_buffer(self) -> np.ndarray | None:
-        """An array the next backward pass may write this parameter's gradient into,
-        instead of a new one, while `.grad` is None: then `.grad` is that array. An
-        optimizer hands out its slice of the flat buffer in which it gathers gradients
-        (at construction and at each `zero_grad`, if nothing outside holds a part of that
-        buffer: `hand_out_grad_buffers`), so that its step finds them gathered. A compiled
-        step (`autograd.compile`) writes there, and a buffer serves once: the replay sets
-        it back to None. None (the default): a new array."""
-        return getattr(self, "_grad_buffer", None)  # a slot left unset costs nothing
+        """An array a compiled step (`autograd.compile`) may write this parameter's
+        gradient into, instead of a new one, while `.grad` is None: then `.grad` is that
+        array. An optimizer hands out its slice of the flat buffer in which it gathers
+        gradients (at construction and at each `zero_grad`, if nothing outside holds a
+        part of that buffer: `hand_out_grad_buffers`), so that its step finds them
+        gathered. A buffer serves once: the replay sets it back to None. None (the
+        default): a new array; an eager backward always makes new arrays."""
+        return self._grad_buffer
 
     @grad_buffer.setter
     def grad_buffer(self, array: np.ndarray | None) -> None:
@@ -586,7 +589,8 @@ class Tensor(ew.ElementwiseMethods, Node):
                     f"{parent.shape}")
 
 
-def _raw(x: Any) -> Any:
+def raw_array(x: Any) -> Any:
+    """A Tensor's array, or `x` itself (an array or a number)."""
     return x._array if x.__class__ is Tensor else x
 
 

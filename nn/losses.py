@@ -80,14 +80,17 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     _check_reduction("mse_loss", reduction)
     if reduction == "none":
         return (pred - target) ** 2
-    return squared_error(pred, target.data, 1.0 / max(pred.size, 1) if reduction == "mean"
-                         else 1.0)
+    if pred.size == 0:  # the mean of nothing is not a number
+        raise ValueError(f"mse_loss: empty predictions (shape {pred.shape})")
+    return squared_error(pred, target.data, 1.0 / pred.size if reduction == "mean" else 1.0)
 
 
 def quadratic_cost(pred: Any, target: Any) -> Any:
     """C = 1/(2n) Σₓ ‖y(x) - a(x)‖², n examples along the first axis (Nielsen's cost)."""
     shape = pred.shape if isinstance(pred, Tensor) else np.asarray(pred, dtype=object).shape
     n = shape[0] if shape else 1
+    if n == 0:
+        raise ValueError(f"quadratic_cost: empty batch (predictions of shape {shape})")
     pred, target = _pairs("quadratic_cost", pred, target)
     if isinstance(pred, list):
         return Value.sum([(p - t) ** 2 for p, t in zip(pred, target)]) / (2 * n)

@@ -84,7 +84,8 @@ class _Group:
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "grad_views", "scratch", "array_types", "state", "t", "decay", "decays")
+                 "grad_views", "free", "scratch", "array_types", "state", "t", "decay",
+                 "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int, decays: list[float]) -> None:
@@ -95,6 +96,7 @@ class _Group:
         bounds = np.cumsum([0, *sizes]).tolist()
         self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
         self.arena = self.views = self.grads = self.grad_views = self.scratch = None
+        self.free: tuple[int, ...] | None = None
         if tensors:
             self.arena = np.empty(bounds[-1], dtype=dtype)
             self.grads = np.empty(bounds[-1], dtype=dtype)
@@ -103,9 +105,11 @@ class _Group:
                           for s, shape in zip(self.slices, self.shapes)]
             self.grad_views = [self.grads[s].reshape(shape)
                                for s, shape in zip(self.slices, self.shapes)]
-            for p, view, grad_view in zip(params, self.views, self.grad_views):
+            for p, view in zip(params, self.views):
                 p.move_into(view)  # the same values, now in the arena
-                p.grad_buffer = grad_view
+            self._check_buffers()
+            self.free = self._calibrated()
+            hand_out_grad_buffers(params, self.grad_views, self.grads, self.free)
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
         self.decays = decays
@@ -120,6 +124,22 @@ class _Group:
                     start = runs.pop()[0]
                 runs.append((start, stop, rate))
             self.decay = tuple((slice(a, b), rate) for a, b, rate in runs if rate)
+
+    def _check_buffers(self) -> None:
+        """The gradient buffers through the checking `grad_buffer` setter, once (a
+        method of its own: no name of this loop outlives it to hold a buffer)."""
+        for p, buffer in zip(self.params, self.grad_views):
+            p.grad_buffer = buffer
+
+    def _calibrated(self) -> tuple[int, ...] | None:
+        """The reference counts `hand_out_grad_buffers` sees when nothing outside holds
+        the gradient buffer (they depend on the Python version), or None where one more
+        holder would not show (never hand the buffers out then)."""
+        free = hand_out_grad_buffers(self.params, self.grad_views, self.grads, None)
+        probe = self.grads[:0]  # noqa: F841  (one more holder of the buffer, for the count)
+        if hand_out_grad_buffers(self.params, self.grad_views, self.grads, None) == free:
+            return None
+        return free
 
 
 def checked_setting(owner: str, argument: str, value: Any, accept: Callable[[float], bool],
@@ -267,8 +287,10 @@ class Optimizer:
         part of it is still held outside (a `.grad` kept from an earlier step, or a view of
         one): that is never overwritten, the gradients come in new arrays instead."""
         for group in self._groups:
-            if group.tensors:
-                hand_out_grad_buffers(group.params, group.grad_views, group.grads)
+            if group.tensors:  # no per-parameter type test: a small model's step notices
+                for p in group.params:
+                    p.grad = None
+                hand_out_grad_buffers(group.params, group.grad_views, group.grads, group.free)
             else:
                 for p in group.params:
                     clear_grad(p)

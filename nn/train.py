@@ -214,8 +214,9 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: Da
     captured on its first calls for a batch shape, then replayed, with the same numbers as
     eager to the last bit, faster. A model or loss it cannot replay (one that reads tensor
     values, or builds Value graphs) is trained eagerly instead, with a warning saying why;
-    the step that found out runs again eagerly, so its random draws (dropout's masks)
-    are made twice. `compiled=False` trains eagerly from the start.
+    the step that found out runs again eagerly, so what its forward does besides computing
+    (random draws such as dropout's masks, forward hooks) happens twice. `compiled=False`
+    trains eagerly from the start.
 
     Training tunes the process's memory allocator first (`autograd.keep_freed_memory`),
     so that each step reuses the memory the last one freed; CHAINRULE_KEEP_MALLOC=1 in the

@@ -203,7 +203,7 @@ def label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     if n == 0:
         raise ValueError("cross_entropy: empty batch (logits of shape (0, C))")
     try:  # refuses a label outside [0, C), negative ones included
-        return np.ravel_multi_index((kept(np.arange, n, labels.dtype), labels), shape)
+        return np.ravel_multi_index((kept(np.arange, n, np.intp), labels), shape)
     except ValueError:
         bad = (labels < 0) | (labels >= classes)
         i = int(np.argmax(bad))
@@ -266,6 +266,9 @@ def squared_error(pred: Tensor, target: np.ndarray, scale: float) -> Tensor:
     """scale · Σ (pred - target)² as one node, for `nn.quadratic_cost` (scale 1/(2n)) and
     `nn.mse_loss` (1/size, or 1): one node where subtract, square, sum and scale made four.
     `target` is an array of pred's shape and dtype, a constant (nn.losses checks both)."""
+    if target.shape != pred.shape:  # it would broadcast, silently
+        raise ValueError(f"squared_error: predictions have shape {pred.shape} but targets "
+                         f"have shape {target.shape}")
     loss, ctx = SQUARED_ERROR.forward(pred.data, target, scale)
     return result(loss, (pred,), SQUARED_ERROR, ctx)
 
@@ -281,7 +284,8 @@ def squared_error_forward(a: np.ndarray, target: np.ndarray, scale: float
 def squared_error_grad(g, out, ctx, a):
     if a.__class__ is Tensor:  # create_graph: differentiable in a (and in g)
         return ((a - ctx.target) * (g * (2.0 * ctx.scale)),)
-    return (ctx.diff * (2.0 * ctx.scale * float(g)),)
+    grad = ctx.diff * (2.0 * ctx.scale * float(g))
+    return (grad if grad.__class__ is np.ndarray else np.asarray(grad),)  # 0-d: a scalar
 
 
 SQUARED_ERROR = register(

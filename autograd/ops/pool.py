@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.op import register
 from autograd.ops.conv import Geometry, ImageCtx, adjoint, geometry
-from autograd.tensor import Tensor, result
+from autograd.tensor import Tensor, raw_array, result
 
 
 def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry:
@@ -155,16 +155,13 @@ def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
 def max_pool_grad(g, out, ctx, x):
     if ctx.__class__ is MaxPoolCtx:  # recorded by max_unpool2d's rule: the winners are known
         return adjoint(route_to_winners, g, ctx, MAX_UNPOOL)
-    a, best = raw(x), raw(out)
+    a, best = raw_array(x), raw_array(out)
     if g.__class__ is np.ndarray:
         gx = _to_winners_of_tiles(g, a, best, ctx)
         if gx is not None:
             return (gx,)
     return adjoint(route_to_winners, g, winners(a, best, ctx), MAX_UNPOOL)
 
-
-def raw(value: Any) -> np.ndarray:
-    return value.data if value.__class__ is Tensor else value
 
 
 MAX_POOL = register(
@@ -176,7 +173,7 @@ def read_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
     """The adjoint of `route_to_winners`: read each window's gradient at its winner (the
     shares' weighted sum of its tied maxima)."""
     geo, winner, _, shares = ctx
-    out = np.zeros(winner.shape, dtype=g.dtype)
+    out = np.zeros(shares.shape[1:] if winner is None else winner.shape, dtype=g.dtype)
     for k, view in enumerate(_offsets(g, geo)):
         if shares is None:
             out += np.where(winner == k, view, 0)

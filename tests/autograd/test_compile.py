@@ -389,3 +389,25 @@ def test_a_grad_buffer_must_fit_its_tensor():
     buffer = np.zeros((3, 4))
     t.grad_buffer = buffer
     assert t.grad_buffer is buffer
+
+
+def test_a_step_whose_parameters_no_optimizer_owns_replays():
+    """Gradients only (model.zero_grad, no optimizer): no buffer to write into, new arrays."""
+    runs = {}
+    for compiled in (False, True):
+        model = mlp(fuse=True)()
+
+        def gradient_step(x, y, model=model):
+            model.zero_grad()
+            loss = nn.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+
+        step = autograd.compile(gradient_step) if compiled else gradient_step
+        for x, y in batches(4, (12,)):
+            step(x, y)
+        runs[compiled] = [p.grad.copy() for p in model.parameters()]
+        assert all(p.grad_buffer is None for p in model.parameters())
+    assert step.replays == 2
+    for eager, replayed in zip(runs[False], runs[True]):
+        assert np.array_equal(eager, replayed)

@@ -122,3 +122,12 @@ def test_penalties_on_tensors_and_values():
     assert penalty.data == 5.0 and [v.grad for v in values] == [2.0, -4.0]
     with pytest.raises(TypeError, match="all Values or all Tensors"):
         nn.l2_penalty([a, Value(1.0)])
+
+
+def test_an_empty_batch_is_refused_by_the_squared_losses():
+    with pytest.raises(ValueError, match=r"quadratic_cost: empty batch \(predictions of shape "
+                                         r"\(0, 3\)\)"):
+        nn.quadratic_cost(Tensor(np.zeros((0, 3))), np.zeros((0, 3)))
+    for reduction in ("mean", "sum"):
+        with pytest.raises(ValueError, match=r"mse_loss: empty predictions \(shape \(0, 3\)\)"):
+            nn.mse_loss(Tensor(np.zeros((0, 3))), np.zeros((0, 3)), reduction=reduction)

@@ -237,3 +237,28 @@ def test_squared_error_keeps_float32_and_its_gradient_is_2s_times_the_difference
     assert loss.dtype == np.float32 and pred.grad.dtype == np.float32
     assert loss.item() == 0.25 * (1 + 0 + 4 + 4)
     np.testing.assert_array_equal(pred.grad, 0.5 * (pred.data - target))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int64"])
+def test_cross_entropy_labels_of_any_integer_dtype_beyond_its_range_of_rows(dtype):
+    """MNIST's labels are uint8: batches of more rows than the dtype counts must pick each
+    row's own label (the row numbers are not made in the labels' dtype)."""
+    rng = np.random.default_rng(5)
+    n = 300 if dtype != "uint16" else 70_000
+    logits = rng.standard_normal((n, 10))
+    labels = rng.integers(0, 10, n)
+    expected = reference_cross_entropy(logits, labels).mean()
+    out = ag.cross_entropy(Tensor(logits), labels.astype(dtype))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+
+
+def test_squared_error_of_a_0d_prediction_has_an_array_gradient_and_shapes_must_match():
+    from autograd.ops.fused import squared_error
+
+    pred = Tensor(np.array(2.0), requires_grad=True)
+    squared_error(pred, np.array(0.5), 0.5).backward()
+    assert pred.grad.__class__ is np.ndarray and pred.grad.shape == ()
+    assert pred.grad == 1.5
+    with pytest.raises(ValueError, match=re.escape(
+            "squared_error: predictions have shape (3, 1) but targets have shape (3,)")):
+        squared_error(Tensor(np.zeros((3, 1))), np.zeros(3), 1.0)

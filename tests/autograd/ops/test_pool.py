@@ -134,3 +134,20 @@ def test_pools_match_pytorch():
             ty.backward(torch.tensor(g))
             np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
             np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_second_derivatives_through_max_pooling_with_tied_windows():
+    """The gradient of the pool's gradient with respect to the window gradients reads the
+    tied maxima by their shares (max_unpool2d's rule), windows of zeros included."""
+    x = leaf(np.array([[[[0.0, 0.0, 1.0, 3.0],
+                         [0.0, 0.0, 3.0, 2.0],
+                         [5.0, 5.0, 0.0, 1.0],
+                         [5.0, 5.0, 0.0, 0.0]]]]))
+    u = np.random.default_rng(3).standard_normal(x.shape)
+
+    def weighted_input_gradient(v):
+        (gx,) = ag.gradients((max_pool2d(x, 2) * v).sum(), [x], create_graph=True)
+        return (gx * gx * ag.Tensor(u)).sum()
+
+    v = leaf(np.random.default_rng(4).standard_normal((1, 1, 2, 2)))
+    gradcheck(weighted_input_gradient, [v])
