@@ -180,22 +180,26 @@ def mark_modified(tensors: Iterable[Tensor]) -> None:
 
 
 def hand_out_grad_buffers(tensors: list[Tensor], buffers: list[np.ndarray], whole: np.ndarray,
-                          free: tuple[int, ...] | None) -> tuple[int, ...]:
+                          twins: list[np.ndarray], twin: np.ndarray) -> bool:
     """Make `buffers` (views of one array, `whole`, checked once by the `grad_buffer`
     setter) the tensors' `grad_buffer`s again if nothing outside holds a part of `whole`
     (a `.grad` kept from an earlier step, or a view of one: it must never be overwritten),
-    else none. Returns how many references hold `whole` and each buffer, as counted from
-    here; `free` is that count taken when nothing else held them (None: never hand out).
-    An optimizer calibrates `free` once, then calls this at each `zero_grad`."""
+    else none; returns whether it did. An optimizer's `zero_grad`.
+
+    What holds them is told by reference counts, against `twins`: views of `twin` laid
+    out as `buffers` are of `whole`, which nothing else holds. Counted side by side in
+    this one frame, the two differ only by the outside holders, whatever the Python
+    version, a debugger or a tracer add to a frame's counts."""
     for t in tensors:
         t._grad_buffer = None
     # numpy's views keep their base (views of views too), so a kept part of a buffer
     # shows in the count of `whole`, a kept `.grad` in its buffer's
-    held = (getrefcount(whole), *map(getrefcount, buffers))
-    if held == free:
-        for t, buffer in zip(tensors, buffers):
-            t._grad_buffer = buffer
-    return held
+    if getrefcount(whole) != getrefcount(twin) or list(map(getrefcount, buffers)) != list(
+            map(getrefcount, twins)):
+        return False
+    for t, buffer in zip(tensors, buffers):
+        t._grad_buffer = buffer
+    return True
 
 
 def result(array: Any, inputs: tuple, op: Op, ctx: Any = None) -> Tensor:
@@ -420,16 +424,16 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     # comparisons give boolean masks (no gradient); == stays identity, as for any node
     def __lt__(self, other: Any) -> np.ndarray:
-        return self._array < raw_array(other)
+        return self._array < _raw(other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self._array <= raw_array(other)
+        return self._array <= _raw(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self._array > raw_array(other)
+        return self._array > _raw(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self._array >= raw_array(other)
+        return self._array >= _raw(other)
 
     # -- in place -----------------------------------------------------------------------
     def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -589,8 +593,7 @@ class Tensor(ew.ElementwiseMethods, Node):
                     f"{parent.shape}")
 
 
-def raw_array(x: Any) -> Any:
-    """A Tensor's array, or `x` itself (an array or a number)."""
+def _raw(x: Any) -> Any:
     return x._array if x.__class__ is Tensor else x
 
 

@@ -77,15 +77,17 @@ class _Group:
     (its `.data` unless something assigned another array since), `grads`, a buffer as long
     whose slices `grad_views[i]` are the parameters' `grad_buffer`s (a compiled step writes
     the gradients there, so that a step finds them gathered), and `scratch`, as long again,
-    where a step gathers the gradients otherwise and computes the update.
+    where a step gathers the gradients otherwise and computes the update; `twin` and
+    `twins` stand beside `grads` and `grad_views` for `hand_out_grad_buffers`, and
+    `hands_out` says whether reference counts show holders at all (they do in CPython).
     `t[i]` counts the steps parameter i took.
     `decay` is the group's `Decay`: None when every rate is 0, one rate when all are the
     same, else (run, rate) pairs; `decays[i]` is parameter i's rate.
     """
 
     __slots__ = ("params", "indices", "tensors", "shapes", "slices", "arena", "views", "grads",
-                 "grad_views", "free", "scratch", "array_types", "state", "t", "decay",
-                 "decays")
+                 "grad_views", "twin", "twins", "hands_out", "scratch", "array_types", "state",
+                 "t", "decay", "decays")
 
     def __init__(self, params: list[Node], indices: list[int], tensors: bool,
                  dtype: np.dtype, n_states: int, decays: list[float]) -> None:
@@ -96,7 +98,8 @@ class _Group:
         bounds = np.cumsum([0, *sizes]).tolist()
         self.slices = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
         self.arena = self.views = self.grads = self.grad_views = self.scratch = None
-        self.free: tuple[int, ...] | None = None
+        self.twin = self.twins = None
+        self.hands_out = False
         if tensors:
             self.arena = np.empty(bounds[-1], dtype=dtype)
             self.grads = np.empty(bounds[-1], dtype=dtype)
@@ -107,9 +110,15 @@ class _Group:
                                for s, shape in zip(self.slices, self.shapes)]
             for p, view in zip(params, self.views):
                 p.move_into(view)  # the same values, now in the arena
+            # the twin of the gradient buffer: as many views, held by nobody else, against
+            # which `hand_out_grad_buffers` tells whether anyone holds a part of it
+            self.twin = np.empty(len(params), dtype=dtype)
+            self.twins = [self.twin[i:i + 1] for i in range(len(params))]
             self._check_buffers()
-            self.free = self._calibrated()
-            hand_out_grad_buffers(params, self.grad_views, self.grads, self.free)
+            self.hands_out = self._counts_show_holders()
+            if self.hands_out:
+                hand_out_grad_buffers(params, self.grad_views, self.grads, self.twins,
+                                      self.twin)
         self.state = [np.zeros(bounds[-1], dtype=dtype) for _ in range(n_states)]
         self.t = [0] * len(params)
         self.decays = decays
@@ -131,15 +140,13 @@ class _Group:
         for p, buffer in zip(self.params, self.grad_views):
             p.grad_buffer = buffer
 
-    def _calibrated(self) -> tuple[int, ...] | None:
-        """The reference counts `hand_out_grad_buffers` sees when nothing outside holds
-        the gradient buffer (they depend on the Python version), or None where one more
-        holder would not show (never hand the buffers out then)."""
-        free = hand_out_grad_buffers(self.params, self.grad_views, self.grads, None)
+    def _counts_show_holders(self) -> bool:
+        """Whether one more holder of the gradient buffer shows in the reference counts
+        `hand_out_grad_buffers` compares (they do in CPython); if not, the buffers are
+        never handed out."""
         probe = self.grads[:0]  # noqa: F841  (one more holder of the buffer, for the count)
-        if hand_out_grad_buffers(self.params, self.grad_views, self.grads, None) == free:
-            return None
-        return free
+        return not hand_out_grad_buffers(self.params, self.grad_views, self.grads,
+                                         self.twins, self.twin)
 
 
 def checked_setting(owner: str, argument: str, value: Any, accept: Callable[[float], bool],
@@ -290,7 +297,9 @@ class Optimizer:
             if group.tensors:  # no per-parameter type test: a small model's step notices
                 for p in group.params:
                     p.grad = None
-                hand_out_grad_buffers(group.params, group.grad_views, group.grads, group.free)
+                if group.hands_out:
+                    hand_out_grad_buffers(group.params, group.grad_views, group.grads,
+                                          group.twins, group.twin)
             else:
                 for p in group.params:
                     clear_grad(p)

@@ -15,9 +15,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+import autograd.mathfn as m
 from autograd.op import register
 from autograd.ops.conv import Geometry, ImageCtx, adjoint, geometry
-from autograd.tensor import Tensor, raw_array, result
+from autograd.tensor import Tensor, result
 
 
 def _pool_geometry(name: str, x: Any, kernel_size: Any, stride: Any) -> Geometry:
@@ -155,13 +156,12 @@ def route_to_winners(g: np.ndarray, ctx: MaxPoolCtx) -> np.ndarray:
 def max_pool_grad(g, out, ctx, x):
     if ctx.__class__ is MaxPoolCtx:  # recorded by max_unpool2d's rule: the winners are known
         return adjoint(route_to_winners, g, ctx, MAX_UNPOOL)
-    a, best = raw_array(x), raw_array(out)
+    a, best = m.raw(x), m.raw(out)
     if g.__class__ is np.ndarray:
         gx = _to_winners_of_tiles(g, a, best, ctx)
         if gx is not None:
             return (gx,)
     return adjoint(route_to_winners, g, winners(a, best, ctx), MAX_UNPOOL)
-
 
 
 MAX_POOL = register(

@@ -7,6 +7,8 @@ gradient functions eager calls, on the same arrays, in the same order (see autog
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -389,6 +391,33 @@ def test_a_grad_buffer_must_fit_its_tensor():
     buffer = np.zeros((3, 4))
     t.grad_buffer = buffer
     assert t.grad_buffer is buffer
+
+
+def test_a_kept_gradient_is_safe_when_the_optimizer_was_made_under_a_tracer():
+    """A tracer reading frame.f_locals (a debugger's variables view) adds to the counts of
+    the frame that compares them: the buffer's twin, counted in the same frame, takes it
+    into account, so a kept view is still seen (Python <= 3.12 snapshots f_locals)."""
+    model = mlp(fuse=True)()
+
+    def tracer(frame, event, arg):
+        frame.f_locals  # noqa: B018
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        optimizer = nn.SGD(model.parameters(), lr=0.1)
+    finally:
+        sys.settrace(None)
+    step = sgd_step(model, optimizer, compiled=True)
+    data = list(batches(5, (12,)))
+    for x, y in data[:3]:
+        step(x, y)
+    weight = model[0].weight
+    assert weight.grad is optimizer._groups[0].grad_views[0]  # the buffers serve
+    kept = weight.grad.ravel()  # a view of this step's gradient
+    values = kept.copy()
+    step(*data[3])
+    assert np.array_equal(kept, values)
 
 
 def test_a_step_whose_parameters_no_optimizer_owns_replays():
