@@ -243,6 +243,13 @@ class Optimizer:
             raise ValueError(f"{name}: no parameters to optimise")
         self._groups = self._make_groups()
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # copy.copy, copy.deepcopy and pickle all come here: a copy's parameters would no
+        # longer be views of its flat buffers, so its steps would change nothing
+        raise TypeError(f"{type(self).__name__} cannot be copied or pickled: its parameters "
+                        "are views of its own flat buffers; make a new optimizer for the "
+                        "copied model's parameters instead")
+
     @property
     def weight_decay(self) -> float:
         """The weight decay given to the constructor (a group may set its own)."""

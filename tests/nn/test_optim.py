@@ -467,3 +467,16 @@ def test_a_gradient_of_the_wrong_shape_is_refused_naming_the_parameter():
     optimizer.step()
     np.testing.assert_array_equal(a.data, np.full((2, 3), 0.5))
     np.testing.assert_array_equal(b.data, np.full(3, 0.5))
+
+
+@pytest.mark.parametrize("copier", ["copy", "deepcopy", "pickle"])
+def test_an_optimizer_refuses_to_be_copied_or_pickled(copier):
+    import copy
+    import pickle
+
+    model = nn.mlp(3, [4, 2], seed=0)
+    optimizer = nn.Adam(model.parameters())
+    copy_it = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": pickle.dumps}[copier]
+    with pytest.raises(TypeError, match="Adam cannot be copied or pickled: its parameters are "
+                                        "views of its own flat buffers"):
+        copy_it(optimizer)
