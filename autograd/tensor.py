@@ -171,11 +171,11 @@ def constant(array: np.ndarray) -> Tensor:
 
 
 def mark_modified(tensors: Iterable[Tensor]) -> None:
-    """`Tensor.mark_modified` for each of `tensors` (an optimizer's step, on all its
-    parameters: one call instead of one a parameter)."""
+    """`Tensor.mark_modified` for each of `tensors`, in one call (an optimizer's step
+    marks all its parameters)."""
     for t in tensors:
         t._version += 1
-        if t._base is not None:
+        if t._base is not None:  # the base's views read its version: they all see it
             t._base._version += 1
 
 
@@ -459,9 +459,7 @@ class Tensor(ew.ElementwiseMethods, Node):
         """Count a change made to this tensor's array directly (`t.data[0] = 5`, a numpy
         call with `out=t.data`) as an in-place change: a graph that used the tensor before
         then refuses to backpropagate, as after `+=`."""
-        self._version += 1
-        if self._base is not None:  # the base's views read its version: they all see it
-            self._base._version += 1
+        mark_modified((self,))
 
     @property
     def grad_buffer(self) -> np.ndarray | None:
