@@ -96,6 +96,9 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
                 node._check_versions()
             if create_graph:
                 input_grads = op.grad(grad, node, node.ctx, *parents)
+            elif op.grad_into and into_grad:  # parameters' gradients into their buffers
+                input_grads = op.grad(grad, node.data, node.ctx, *map(raw, parents),
+                                      into=_buffers(parents, known_grad))
             elif len(parents) == 2:  # spelled out for the common arities: a starred
                 a, b = parents  # argument list costs more than the rest of the step
                 input_grads = op.grad(grad, node.data, node.ctx, a.data, b.data)
@@ -120,6 +123,20 @@ def backpropagate(root: Node, seed: Any, create_graph: bool = False,
     finally:
         recording.on = previous
     return totals
+
+
+def _buffers(parents: tuple, known_grad: Callable[[Node], Any]) -> list:
+    """The `into=` of an `Op.grad_into` rule in a plain backward: each parameter's
+    `grad_buffer` (Tensor), taken, while no gradient reached it yet, neither in its `.grad`
+    nor in this pass (writing there would change it before the sum); else None."""
+    into = [None] * len(parents)
+    for k, p in enumerate(parents):
+        if p.op is None:
+            buffer = p._grad_buffer
+            if buffer is not None and p.grad is None and known_grad(p) is None:
+                p._grad_buffer = None  # a buffer serves once (Tensor.grad_buffer)
+                into[k] = buffer
+    return into
 
 
 def backward(root: Node, gradient: Any = None, create_graph: bool = False) -> None:

@@ -23,8 +23,9 @@ broadcast gradient back to its input's shape; tests hold every such op to the pr
 
 An op registered with `grad_into=True` has a rule that also takes `into=`, one array or
 None per input, and writes the gradients of the inputs given an array there (with numpy's
-`out=`, the same numbers) instead of into new arrays. A compiled step passes parameters'
-`grad_buffer`s, so that the optimizer finds the gradients gathered in its flat buffer.
+`out=`, the same numbers) instead of into new arrays. A plain backward pass (and its replay
+by `autograd.compile`) passes parameters' `grad_buffer`s, so that the optimizer finds the
+gradients gathered in its flat buffer.
 
 An op registered with `fusable=True` is an activation whose derivative can be written
 from its output alone, so that `linear(..., activation=name)` may apply it inside the

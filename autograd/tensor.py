@@ -463,13 +463,13 @@ class Tensor(ew.ElementwiseMethods, Node):
 
     @property
     def grad_buffer(self) -> np.ndarray | None:
-        """An array a compiled step (`autograd.compile`) may write this parameter's
-        gradient into, instead of a new one, while `.grad` is None: then `.grad` is that
-        array. An optimizer hands out its slice of the flat buffer in which it gathers
-        gradients (at construction and at each `zero_grad`, if nothing outside holds a
-        part of that buffer: `hand_out_grad_buffers`), so that its step finds them
-        gathered. A buffer serves once: the replay sets it back to None. None (the
-        default): a new array; an eager backward always makes new arrays."""
+        """An array the next `backward()` (eager, or replayed by `autograd.compile`) may
+        write this parameter's gradient into, instead of a new one, while `.grad` is None:
+        then `.grad` is that array. An optimizer hands out its slice of the flat buffer in
+        which it gathers gradients (at construction and at each `zero_grad`, if nothing
+        outside holds a part of that buffer: `hand_out_grad_buffers`), so that its step
+        finds them gathered. A buffer serves one pass: the pass sets it back to None. None
+        (the default): a new array. `autograd.gradients` always returns new arrays."""
         return self._grad_buffer
 
     @grad_buffer.setter

@@ -34,7 +34,8 @@ import mnist_mlp as bench  # noqa: E402
 def epoch_calls(params, images, labels, batch_size, order) -> None:
     """chainrule's numpy calls for one epoch, in its order, with no framework."""
     w1, b1, w2, b2, w3, b3 = params["weights"]
-    arena, grads = params["arena"], params["grads"]
+    arena, grads, scratch = params["arena"], params["grads"], params["scratch"]
+    gw1, gb1, gw2, gb2, gw3, gb3 = params["grad_views"]
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
         x, y = images[batch], labels[batch]
@@ -59,11 +60,15 @@ def epoch_calls(params, images, labels, batch_size, order) -> None:
         g3 = d
         g2 = np.dot(g3, w3) * (h2 > 0)
         g1 = np.dot(g2, w2) * (h1 > 0)
-        np.concatenate([np.dot(g1.T, x), np.dot(ones_n, g1), np.dot(g2.T, h1),
-                        np.dot(ones_n, g2), np.dot(g3.T, h2), np.dot(ones_n, g3)],
-                       axis=None, out=grads)
-        grads *= bench.LR
-        arena -= grads
+        # the gradients straight into the flat buffer's views, as the engine writes them
+        np.dot(g1.T, x, out=gw1)
+        np.dot(ones_n, g1, out=gb1)
+        np.dot(g2.T, h1, out=gw2)
+        np.dot(ones_n, g2, out=gb2)
+        np.dot(g3.T, h2, out=gw3)
+        np.dot(ones_n, g3, out=gb3)
+        np.multiply(grads, bench.LR, out=scratch)
+        arena -= scratch
 
 
 def epoch_ops(model, optimizer, images, labels, batch_size, order) -> None:
@@ -87,7 +92,10 @@ def overhead_runners(images, labels, batch_size: int, torch) -> dict:
     arena = np.concatenate(flat, axis=None)
     bounds = np.cumsum([0] + [a.size for a in flat])
     views = [arena[lo:hi].reshape(a.shape) for lo, hi, a in zip(bounds, bounds[1:], flat)]
-    calls = {"weights": views, "arena": arena, "grads": np.empty_like(arena),
+    grads = np.empty_like(arena)
+    calls = {"weights": views, "arena": arena, "grads": grads, "scratch": np.empty_like(arena),
+             "grad_views": [grads[lo:hi].reshape(a.shape)
+                            for lo, hi, a in zip(bounds, bounds[1:], flat)],
              "ones_c": np.ones(bench.SIZES[-1], np.float32)}
     runs = {
         "numpy": lambda order: bench.epoch_numpy(

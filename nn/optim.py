@@ -75,7 +75,7 @@ class _Group:
     the start; parameter i owns `slices[i]` of it. A Tensor group also has its `arena`,
     which holds the weights, `views[i]`, parameter i's slice of it shaped like the parameter
     (its `.data` unless something assigned another array since), `grads`, a buffer as long
-    whose slices `grad_views[i]` are the parameters' `grad_buffer`s (a compiled step writes
+    whose slices `grad_views[i]` are the parameters' `grad_buffer`s (a backward pass writes
     the gradients there, so that a step finds them gathered), and `scratch`, as long again,
     where a step gathers the gradients otherwise and computes the update; `twin` and
     `twins` stand beside `grads` and `grad_views` for `hand_out_grad_buffers`, and
@@ -296,8 +296,8 @@ class Optimizer:
 
     @recorded_in_capture  # a compiled step replays it
     def zero_grad(self) -> None:
-        """Forget every parameter's gradient; a compiled step then writes the new ones
-        straight into this optimizer's gradient buffer (`Tensor.grad_buffer`), unless a
+        """Forget every parameter's gradient; the next backward pass then writes the new
+        ones straight into this optimizer's gradient buffer (`Tensor.grad_buffer`), unless a
         part of it is still held outside (a `.grad` kept from an earlier step, or a view of
         one): that is never overwritten, the gradients come in new arrays instead."""
         for group in self._groups:
@@ -321,7 +321,7 @@ class Optimizer:
             grads = [p.grad for p in params]
             whole = not self._counts_steps or min(group.t) == max(group.t)
             # every parameter still in the arena, with a gradient of its own shape: one
-            # update, the gradients gathered already when a compiled step wrote them in
+            # update, the gradients gathered already when the backward pass wrote them in
             # place (Tensor.grad_buffer). The checks are C loops (map), which a step of a
             # small model notices
             if group.tensors and whole and all(map(is_, map(_array_of, params), group.views)):

@@ -333,9 +333,10 @@ def test_gradients_are_written_into_the_optimizers_buffer_with_the_eager_values(
         for x, y in batches(4, (12,)):
             step(x, y)
         grads[compiled] = [p.grad.copy() for p in model.parameters()]
-    # the replay's gradients: the buffers the optimizer gathers, each taken for one pass
-    for p, view in zip(model.parameters(), optimizer._groups[0].grad_views):
-        assert p.grad is view and p.grad_buffer is None
+        # eager or replayed, the gradients are the buffers the optimizer gathers, each
+        # taken for one pass
+        for p, view in zip(model.parameters(), optimizer._groups[0].grad_views):
+            assert p.grad is view and p.grad_buffer is None
     for eager, replayed in zip(grads[False], grads[True]):
         assert np.array_equal(eager, replayed)
 
@@ -358,6 +359,17 @@ def test_a_gradient_kept_from_an_earlier_step_is_never_overwritten(compiled, kee
     for held, values in kept:
         assert np.array_equal(held, values)
     assert model[0].weight.grad is not optimizer._groups[0].grad_views[0]
+
+
+def test_gradients_returned_to_the_caller_never_are_the_buffers():
+    """autograd.gradients hands its results to the caller, who may keep them: new arrays."""
+    model = mlp(fuse=True)()
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+    x, y = next(batches(1, (12,)))
+    loss = nn.cross_entropy(model(x), y)
+    grads = autograd.gradients(loss, list(model.parameters()))
+    assert not any(np.shares_memory(g, optimizer._groups[0].grads) for g in grads)
+    assert all(p.grad_buffer is not None for p in model.parameters())  # still on offer
 
 
 def test_gradients_of_two_backward_passes_add_up_as_eager():
