@@ -95,18 +95,12 @@ def linear_grad(g, out, ctx, x, weight, bias=None, into=(None, None, None)):
         # only its output (autograd.op), so the node keeps no pre-activation array
         (g,) = activation.grad(g, out, None, out)
     # np.dot hands 2-D products straight to BLAS, skipping the matmul ufunc's dispatch,
-    # which is a large part of the cost at a training step's sizes. `into`: a compiled
-    # step's destinations for the weight's and bias' gradients (Op.grad_into)
-    if g.__class__ is np.ndarray and g.ndim == 2:  # a training step's case, first
-        gx = np.dot(g, weight) if x_needs_grad else None
-        gw = np.dot(g.T, x, out=into[1]) if weight_needs_grad else None
-        if not bias_needs_grad:  # no bias, or a constant one
-            return (gx, gw) if bias is None else (gx, gw, None)
-        # Σ over the batch as a product with ones
-        return gx, gw, np.dot(ones(len(g), g.dtype), g, out=into[2])
-    plain = g.__class__ is np.ndarray  # else a create_graph Tensor, which needs @
+    # which is a large part of the cost at a training step's sizes. A create_graph
+    # Tensor needs @. `into`: the destinations of the weight's and bias' gradients, when
+    # the backward pass gives them (Op.grad_into)
+    plain = g.__class__ is np.ndarray
     if g.ndim == 2:
-        gx = g @ weight if x_needs_grad else None
+        gx = (np.dot(g, weight) if plain else g @ weight) if x_needs_grad else None
     else:  # every leading axis is a batch axis: 2-D products, which np.dot hands to BLAS
         n_out, n_in = weight.shape
         batch_shape = g.shape[:-1]
@@ -119,8 +113,9 @@ def linear_grad(g, out, ctx, x, weight, bias=None, into=(None, None, None)):
         else:
             gx = (g @ weight).reshape(batch_shape + (n_in,))
     gw = (np.dot(g.T, x, out=into[1]) if plain else g.T @ x) if weight_needs_grad else None
-    if not bias_needs_grad:
+    if not bias_needs_grad:  # no bias, or a constant one
         return (gx, gw) if bias is None else (gx, gw, None)
+    # Σ over the batch as a product with ones
     return gx, gw, (np.dot(ones(len(g), g.dtype), g, out=into[2]) if plain else g.sum(axis=0))
 
 

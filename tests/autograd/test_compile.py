@@ -25,6 +25,19 @@ def batches(steps: int, shape: tuple[int, ...], last: int | None = None, seed: i
         yield rng.random((n, *shape)), rng.integers(0, 10, n)
 
 
+def sgd_step(model, optimizer, compiled: bool, passes: int = 1, loss_fn=nn.cross_entropy):
+    """A training step whose backward runs `passes` times (a pass k scaled by 1/k)."""
+    def train_step(x, y):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        for k in range(2, passes + 1):
+            (loss * (1.0 / k)).backward()  # the passes after the first add to .grad
+        optimizer.step()
+        return loss
+    return autograd.compile(train_step) if compiled else train_step
+
+
 def train(make_model, make_optimizer, compiled: bool, steps: int = 7, shape=(12,),
           last: int | None = None, loss_fn=nn.cross_entropy, schedule: bool = True,
           targets=lambda labels: labels):
@@ -33,15 +46,7 @@ def train(make_model, make_optimizer, compiled: bool, steps: int = 7, shape=(12,
     model = make_model()
     optimizer = make_optimizer(model.parameters())
     scheduler = nn.StepLR(optimizer, step_size=2, gamma=0.5) if schedule else None
-
-    def train_step(x, y):
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    step = autograd.compile(train_step) if compiled else train_step
+    step = sgd_step(model, optimizer, compiled, loss_fn=loss_fn)
     losses = []
     for x, y in batches(steps, shape, last):
         losses.append(step(x, targets(y)).item())
@@ -108,16 +113,7 @@ def test_lenet5_equals_eager_with_a_partial_last_batch():
 
 def test_partial_last_batch_is_captured_then_replayed_in_later_epochs():
     model = nn.mlp(12, [10], dtype="float64", seed=0)
-    optimizer = nn.SGD(model.parameters(), lr=0.1)
-
-    @autograd.compile
-    def train_step(x, y):
-        loss = nn.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    train_step = sgd_step(model, nn.SGD(model.parameters(), lr=0.1), compiled=True)
     for _ in range(3):  # epochs: 2 full batches, then one of 3
         for x, y in batches(3, (12,), last=3):
             train_step(x, y)
@@ -312,18 +308,6 @@ def test_bad_arguments_and_results_are_refused():
     refused(lambda x: inner(x), X, match="called while another function is being captured")
 
 
-def sgd_step(model, optimizer, compiled: bool, passes: int = 1):
-    """A training step whose backward runs `passes` times (a pass k scaled by 1/k)."""
-    def train_step(x, y):
-        loss = nn.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        for k in range(1, passes + 1):
-            (loss * (1.0 / k)).backward()  # the passes after the first add to .grad
-        optimizer.step()
-        return loss
-    return autograd.compile(train_step) if compiled else train_step
-
-
 def test_gradients_are_written_into_the_optimizers_buffer_with_the_eager_values():
     grads = {}
     for compiled in (False, True):
@@ -361,6 +345,18 @@ def test_a_gradient_kept_from_an_earlier_step_is_never_overwritten(compiled, kee
     assert model[0].weight.grad is not optimizer._groups[0].grad_views[0]
 
 
+def test_a_buffer_never_takes_a_gradient_while_the_grad_holds_one():
+    """A buffer given by hand may be the very array `.grad` holds: the pass writes into it
+    only while `.grad` is None, else the first gradient would be lost before the sum."""
+    w = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x = np.ones((4, 3))
+    autograd.linear(x, w).sum().backward()
+    held, first = w.grad, w.grad.copy()
+    w.grad_buffer = held
+    autograd.linear(2 * x, w).sum().backward()  # a second gradient twice the first
+    assert np.array_equal(held, first) and np.array_equal(w.grad, 3 * first)
+
+
 def test_gradients_returned_to_the_caller_never_are_the_buffers():
     """autograd.gradients hands its results to the caller, who may keep them: new arrays."""
     model = mlp(fuse=True)()
@@ -374,7 +370,8 @@ def test_gradients_returned_to_the_caller_never_are_the_buffers():
 
 def test_gradients_of_two_backward_passes_add_up_as_eager():
     """After the first pass a `.grad` is its buffer: writing the second pass' gradient
-    there would lose the first, so the replay adds a new array to it instead."""
+    there would lose the first. A buffer serves one pass, so the second pass' gradient
+    comes in a new array, added to the first."""
     runs = {}
     for compiled in (False, True):
         model = mlp(fuse=True)()
