@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -338,7 +338,7 @@ class Tape:
         return ("static", ctx)
 
     # -- replay -------------------------------------------------------------------------
-    def replay(self, arrays: list[np.ndarray]) -> Any:
+    def replay(self, arrays: Sequence[np.ndarray]) -> Any:
         """Run the step again on new input arrays (the generated code of `autograd.replay`,
         made at the first replay), recording nothing, as a plain backward pass does.
         Returns the function's output, or `STALE` (having run nothing) when the tape no

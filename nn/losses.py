@@ -22,6 +22,7 @@ from autograd.ops.fused import (  # one check for both engines
 )
 from autograd.ops.fused import cross_entropy as fused_cross_entropy
 from autograd.ops.softmax import logsumexp_values
+from autograd.tensor import constant_input
 
 
 def _is_values(x: Any) -> bool:
@@ -72,17 +73,32 @@ def _pairs(name: str, pred: Any, target: Any) -> tuple[Any, Any]:
     return pred, Tensor(target_data, dtype=pred.dtype)
 
 
+def _target_array(name: str, pred: Tensor, target: Any) -> np.ndarray:
+    """The targets as an array of pred's shape and dtype, for `squared_error` (which keeps
+    no reference to them: an array of that dtype is used as it is, not copied)."""
+    if target.__class__ is not np.ndarray or target.dtype != pred.dtype:
+        if isinstance(target, Tensor):
+            target = target.data
+        target = constant_input(name, target, pred).data
+    if target.shape != pred.shape:  # it would broadcast, silently
+        raise ValueError(f"{name}: predictions have shape {pred.shape} but targets have "
+                         f"shape {target.shape}")
+    return target
+
+
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     """(pred - target)², averaged over every element by default."""
+    if isinstance(pred, Tensor) and reduction != "none":
+        _check_reduction("mse_loss", reduction)
+        if pred.size == 0:  # the mean of nothing is not a number
+            raise ValueError(f"mse_loss: empty predictions (shape {pred.shape})")
+        return squared_error(pred, _target_array("mse_loss", pred, target),
+                             1.0 / pred.size if reduction == "mean" else 1.0)
     pred, target = _pairs("mse_loss", pred, target)
     if isinstance(pred, list):
         return _reduce("mse_loss", [(p - t) ** 2 for p, t in zip(pred, target)], reduction)
     _check_reduction("mse_loss", reduction)
-    if reduction == "none":
-        return (pred - target) ** 2
-    if pred.size == 0:  # the mean of nothing is not a number
-        raise ValueError(f"mse_loss: empty predictions (shape {pred.shape})")
-    return squared_error(pred, target.data, 1.0 / pred.size if reduction == "mean" else 1.0)
+    return (pred - target) ** 2
 
 
 def quadratic_cost(pred: Any, target: Any) -> Any:
@@ -91,10 +107,11 @@ def quadratic_cost(pred: Any, target: Any) -> Any:
     n = shape[0] if shape else 1
     if n == 0:
         raise ValueError(f"quadratic_cost: empty batch (predictions of shape {shape})")
+    if isinstance(pred, Tensor):
+        return squared_error(pred, _target_array("quadratic_cost", pred, target),
+                             1.0 / (2 * n))
     pred, target = _pairs("quadratic_cost", pred, target)
-    if isinstance(pred, list):
-        return Value.sum([(p - t) ** 2 for p, t in zip(pred, target)]) / (2 * n)
-    return squared_error(pred, target.data, 1.0 / (2 * n))
+    return Value.sum([(p - t) ** 2 for p, t in zip(pred, target)]) / (2 * n)
 
 
 def _probability_targets(name: str, target: Any) -> None:

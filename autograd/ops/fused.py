@@ -252,15 +252,16 @@ CROSS_ENTROPY = register(
 
 # -- squared_error -------------------------------------------------------------------------
 class SquaredErrorCtx(NamedTuple):
-    diff: np.ndarray  # pred - target
-    target: np.ndarray
+    diff: np.ndarray  # pred - target, a new array: the node keeps no reference to target
     scale: float
 
 
 def squared_error(pred: Tensor, target: np.ndarray, scale: float) -> Tensor:
     """scale · Σ (pred - target)² as one node, for `nn.quadratic_cost` (scale 1/(2n)) and
     `nn.mse_loss` (1/size, or 1): one node where subtract, square, sum and scale made four.
-    `target` is an array of pred's shape and dtype, a constant (nn.losses checks both)."""
+    `target` is an array of pred's shape and dtype, a constant (nn.losses checks both); it
+    is read once, by the forward, so it needs no copy of its own: the derivative reads
+    pred - target, which the forward computed."""
     if target.shape != pred.shape:  # it would broadcast, silently
         raise ValueError(f"squared_error: predictions have shape {pred.shape} but targets "
                          f"have shape {target.shape}")
@@ -273,12 +274,15 @@ def squared_error_forward(a: np.ndarray, target: np.ndarray, scale: float
     diff = a - target
     flat = diff.reshape(-1)
     # Σ d² as one BLAS dot product (see `ones`), scaled as a Python float keeps the dtype
-    return np.dot(flat, flat) * scale, tuple.__new__(SquaredErrorCtx, (diff, target, scale))
+    return np.dot(flat, flat) * scale, tuple.__new__(SquaredErrorCtx, (diff, scale))
 
 
 def squared_error_grad(g, out, ctx, a):
     if a.__class__ is Tensor:  # create_graph: differentiable in a (and in g)
-        return ((a - ctx.target) * (g * (2.0 * ctx.scale)),)
+        # a - target as a graph in a: the forward's difference plus a - a, which is exactly 0
+        # (a finite; a changed in place is refused before the rule runs) and has
+        # derivative 1 in a
+        return ((a - a.detach() + ctx.diff) * (g * (2.0 * ctx.scale)),)
     grad = ctx.diff * (2.0 * ctx.scale * float(g))
     return (grad if grad.__class__ is np.ndarray else np.asarray(grad),)  # 0-d: a scalar
 

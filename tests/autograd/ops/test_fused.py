@@ -262,3 +262,22 @@ def test_squared_error_of_a_0d_prediction_has_an_array_gradient_and_shapes_must_
     with pytest.raises(ValueError, match=re.escape(
             "squared_error: predictions have shape (3, 1) but targets have shape (3,)")):
         squared_error(Tensor(np.zeros((3, 1))), np.zeros(3), 1.0)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_squared_error_reads_its_targets_once_so_they_need_no_copy(create_graph):
+    """The node keeps pred - target from its forward, not the targets (which nn's losses
+    no longer copy): changing them afterwards changes neither the first nor the second
+    derivative."""
+    from autograd.ops.fused import squared_error
+
+    pred = Tensor(np.array([[1.0, 2.0], [3.0, -1.0]]), requires_grad=True)
+    target = np.array([[0.0, 2.0], [1.0, 1.0]])
+    expected = 0.5 * (pred.data - target)  # 2 · 0.25 · (pred - target)
+    loss = squared_error(pred, target, 0.25)
+    target[...] = 100.0
+    (grad,) = ag.gradients(loss, [pred], create_graph=create_graph)
+    np.testing.assert_array_equal(grad.data if create_graph else grad, expected)
+    if create_graph:  # d/dpred of Σ grad = 2 · 0.25 per element
+        (second,) = ag.gradients(grad.sum(), [pred])
+        np.testing.assert_array_equal(second, np.full((2, 2), 0.5))
