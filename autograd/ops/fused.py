@@ -48,28 +48,31 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
             raise ValueError(f"linear: activation must be None or one of "
                              f"{sorted(ACTIVATED_LINEAR)}, got {activation!r}")
         fused = OPS[activation]
-    w = weight.data if weight.__class__ is Tensor else None
-    if w is None or w.ndim != 2:
+    # the checks read the arrays' own attributes, and compare dtypes by identity first:
+    # the node is made once per layer and step, and a small model's step notices
+    if weight.__class__ is not Tensor or weight._array.ndim != 2:
         raise ValueError("linear: weight must be a 2-D Tensor of shape (out, in), got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
+    w = weight._array
     if x.__class__ is not Tensor:
         x = constant_input("linear", x, weight)
-    a = x.data
-    if a.dtype != w.dtype:
+    a = x._array
+    if a.dtype is not w.dtype and a.dtype != w.dtype:
         check_dtypes("linear", x, weight)
-    if a.ndim == 0 or a.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not end in {w.shape[1]} "
+    n_out, n_in = w.shape
+    if a.ndim == 0 or a.shape[-1] != n_in:
+        raise ValueError(f"linear: input of shape {x.shape} does not end in {n_in} "
                          f"features, as weight of shape {weight.shape} = (out, in) needs")
     if bias is None:
         y = op.forward(a, w, None, fused)
         inputs = (x, weight)
         needs = (x.requires_grad, weight.requires_grad, False, fused)
     else:
-        b = bias.data if bias.__class__ is Tensor else None
-        if b is None or b.shape != (w.shape[0],):
-            raise ValueError(f"linear: bias must be a Tensor of shape ({w.shape[0]},), got "
+        if bias.__class__ is not Tensor or bias._array.shape != (n_out,):
+            raise ValueError(f"linear: bias must be a Tensor of shape ({n_out},), got "
                              f"{getattr(bias, 'shape', type(bias).__name__)}")
-        if b.dtype != w.dtype:
+        b = bias._array
+        if b.dtype is not w.dtype and b.dtype != w.dtype:
             check_dtypes("linear", bias, weight)
         y = op.forward(a, w, b, fused)
         inputs = (x, weight, bias)
