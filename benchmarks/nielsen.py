@@ -7,6 +7,9 @@ mini-batches of 10 (chapter 1 of "Neural Networks and Deep Learning"):
 - "eager": `nn.mlp(784, [30, 10], activation="sigmoid", output_activation="sigmoid")`,
   `nn.quadratic_cost`, `nn.SGD`: the dynamic graph, rebuilt at every step;
 - "compiled": the same training step under `autograd.compile` (captured, then replayed);
+- "calls": the very numpy calls the compiled step makes, in its order, with nothing around
+  them: what a replay would cost with no framework at all (the run checks that it ends
+  with the compiled step's weights, to the last bit);
 - "network.py": the book's own per-example loop (column vectors, one example at a time).
 
 Every engine starts from the same weights and sees the same batches, on one BLAS thread,
@@ -99,6 +102,52 @@ def network_py_runner(params: list[np.ndarray]):
     return step
 
 
+def calls_runner(params: list[np.ndarray]):
+    """The compiled step's numpy calls by hand: the parameters are views of one flat
+    array and their gradients of another, as the optimizer keeps them."""
+    arena = np.concatenate([p.reshape(-1) for p in params])
+    grads, scratch = np.zeros_like(arena), np.empty_like(arena)
+    ends = np.cumsum([0] + [p.size for p in params])
+    w1, b1, w2, b2 = (arena[a:b].reshape(p.shape) for a, b, p in zip(ends, ends[1:], params))
+    gw1, gb1, gw2, gb2 = (grads[a:b].reshape(p.shape) for a, b, p in zip(ends, ends[1:], params))
+    w1t, w2t = w1.T, w2.T
+    cap = 709.0  # autograd.mathfn's cap of e^-z in float64 (σ is 0 below -709 anyway)
+
+    def sigmoid_in_place(z: np.ndarray) -> np.ndarray:
+        e = np.negative(z)
+        np.minimum(e, cap, out=e)
+        np.exp(e, out=e)
+        e += 1.0
+        return np.reciprocal(e, out=e)
+
+    def step(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        n = len(x)
+        ones = np.ones(n)
+        z1 = np.dot(x, w1t)
+        z1 += b1
+        a1 = sigmoid_in_place(z1)
+        z2 = np.dot(a1, w2t)
+        z2 += b2
+        a2 = sigmoid_in_place(z2)
+        diff = a2 - y
+        flat = diff.reshape(-1)
+        scale = 1.0 / (2 * n)
+        loss = np.dot(flat, flat) * scale
+        g = diff * (2.0 * scale * 1.0)  # the seed, 1.0
+        g = g * a2 * (1.0 - a2)
+        g1 = np.dot(g, w2)
+        np.dot(g.T, a1, out=gw2)
+        np.dot(ones, g, out=gb2)
+        g1 = g1 * a1 * (1.0 - a1)
+        np.dot(g1.T, x, out=gw1)
+        np.dot(ones, g1, out=gb1)
+        np.multiply(grads, LR, out=scratch)
+        np.subtract(arena, scratch, out=arena)  # arena -= scratch, as the optimizer
+        return loss
+    step.arena = arena
+    return step
+
+
 def chainrule_runner(params: list[np.ndarray], compiled: bool):
     model = nn.mlp(784, [30, 10], activation="sigmoid", output_activation="sigmoid",
                    dtype="float64")
@@ -114,14 +163,17 @@ def chainrule_runner(params: list[np.ndarray], compiled: bool):
         loss.backward()
         optimizer.step()
         return loss
-    return autograd.compile(train_step) if compiled else train_step
+    step = autograd.compile(train_step) if compiled else train_step
+    step.model = model
+    return step
 
 
 def runners(batch_size: int, with_network_py: bool) -> dict:
     weights = initial_weights(0)
     runs = {"numpy": numpy_runner([w.copy() for w in weights]),
             "eager": chainrule_runner(weights, compiled=False),
-            "compiled": chainrule_runner(weights, compiled=True)}
+            "compiled": chainrule_runner(weights, compiled=True),
+            "calls": calls_runner(weights)}
     if with_network_py:
         runs["network.py"] = network_py_runner([w.copy() for w in weights])
     return runs
@@ -147,6 +199,12 @@ def measure(images: np.ndarray, targets: np.ndarray, batch_size: int, steps: int
                 for x, y in chunk:
                     run(x, y)
                 per_step[name].append((time.perf_counter() - began) / len(chunk) * 1e6)
+    # "calls" stands for the compiled step only if it computed the same numbers
+    weights = {name: np.concatenate([p.data.reshape(-1) for p in runs[name].model.parameters()])
+               for name in ("eager", "compiled")}
+    if not (np.array_equal(weights["eager"], weights["compiled"])
+            and np.array_equal(weights["compiled"], runs["calls"].arena)):
+        raise SystemExit("nielsen: eager, compiled and calls ended with different weights")
     # the first turn of "compiled" holds its two captures: leave every engine's first out
     return {name: statistics.median(samples[1:]) for name, samples in per_step.items()}
 

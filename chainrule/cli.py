@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train on the first N training digits only (quick runs)")
     train.add_argument("--raw-inputs", action="store_true",
                        help="feed pixels in [0, 1] instead of standardised inputs")
+    train.add_argument("--eager", action="store_true",
+                       help="build the graph at every step instead of replaying the compiled "
+                       "step (the same numbers, slower)")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved model",
                                    description="Test accuracy, loss and per-digit accuracy "

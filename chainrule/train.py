@@ -191,7 +191,7 @@ def fit_model(args: argparse.Namespace) -> tuple[nn.Module, nn.History, Dataset,
                          nn.DataLoader(x, y, batch_size=args.batch_size, shuffle=True,
                                        seed=args.seed, transform=nn.RandomShift(args.shift)),
                          val_loader, epochs=args.epochs, scheduler=scheduler,
-                         patience=args.patience)
+                         patience=args.patience, compiled=not args.eager)
     if len(history) == 0:
         raise NothingToSave
     final = [loss for loss in (history.train_loss[-1], history.val_loss[-1]) if loss is not None]
@@ -258,6 +258,7 @@ def describe_settings(args: argparse.Namespace, argv: Sequence[str]) -> dict[str
         else "none",
         "validation fraction": f"{args.val_fraction:g}",
         "patience": args.patience or "none", "seed": args.seed,
+        "training step": "eager" if args.eager else "compiled (autograd.compile)",
     }
     if args.limit is not None:
         settings["training digits used"] = f"the first {args.limit:,}"

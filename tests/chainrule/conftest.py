@@ -36,6 +36,12 @@ def png():
     return save_png
 
 
+@pytest.fixture
+def tiny():
+    """The settings of `trained`, for a run to compare with it."""
+    return list(TINY)
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """(folder, printed text) of `chainrule train` with TINY settings, run once per session."""

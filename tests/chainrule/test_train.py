@@ -61,3 +61,18 @@ def test_report_is_skipped_gracefully_without_matplotlib(tmp_path, monkeypatch, 
         assert (out / name).is_file(), name
     assert not any((out / name).exists() for name in PICTURES)
     assert "Pictures skipped" in (out / "report.md").read_text()
+
+
+def test_eager_training_saves_the_same_model_as_the_compiled_default(trained, run, tiny,
+                                                                    tmp_path):
+    """`--eager` builds the graph at every step; the compiled step replays the same array
+    calls, so the two runs end with the same weights to the last bit."""
+    out = tmp_path / "eager"
+    code, _ = run(["train", *tiny, "--eager", "--out", str(out)])
+    assert code == 0
+    compiled, eager = nn.load(trained[0] / "model.npz"), nn.load(out / "model.npz")
+    for (name, a), (_, b) in zip(compiled.state_dict().items(), eager.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert "| training step | eager |" in (out / "report.md").read_text()
+    assert "| training step | compiled (autograd.compile) |" in (
+        trained[0] / "report.md").read_text()
