@@ -66,11 +66,8 @@ def _pairs(name: str, pred: Any, target: Any) -> tuple[Any, Any]:
     if not isinstance(pred, Tensor):
         raise TypeError(f"{name}: predictions must be a Tensor or Values, "
                         f"got {type(pred).__name__}")
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if target_data.shape != pred.shape:
-        raise ValueError(f"{name}: predictions have shape {pred.shape} but targets have "
-                         f"shape {target_data.shape}")
-    return pred, Tensor(target_data, dtype=pred.dtype)
+    # a Tensor of its own (a copy): the losses built from ops keep it for their backward
+    return pred, Tensor(_target_array(name, pred, target))
 
 
 def _target_array(name: str, pred: Tensor, target: Any) -> np.ndarray:
