@@ -67,27 +67,23 @@ def sqrt(x: Any) -> Any:
 
 
 def sin(x: Any) -> Any:
-    if isinstance(x, Node):
-        return x.sin()
-    if x.__class__ is float:
-        try:
-            return math.sin(x)
-        except ValueError:  # math refuses ±inf; numpy gives nan
-            return _NAN
-    with np.errstate(invalid="ignore"):
-        return np.sin(x)
+    return x.sin() if isinstance(x, Node) else _periodic(x, math.sin, np.sin)
 
 
 def cos(x: Any) -> Any:
-    if isinstance(x, Node):
-        return x.cos()
+    return x.cos() if isinstance(x, Node) else _periodic(x, math.cos, np.cos)
+
+
+def _periodic(x: Any, of_float: Any, of_array: Any) -> Any:
+    """sin or cos of a float or array, nan at ±inf for both (math refuses ±inf, numpy
+    gives nan with a warning)."""
     if x.__class__ is float:
         try:
-            return math.cos(x)
-        except ValueError:  # math refuses ±inf; numpy gives nan
+            return of_float(x)
+        except ValueError:
             return _NAN
     with np.errstate(invalid="ignore"):
-        return np.cos(x)
+        return of_array(x)
 
 
 def tanh(x: Any) -> Any:

@@ -72,8 +72,6 @@ def register(name: str, formula: str, grad: Callable, engines: tuple[str, ...] =
     return op
 
 
-
-
 def defined_in(function: Callable) -> tuple[str, str]:
     """Where `function` is written: a file of this project and the function's name
     (`("autograd/ops/reduce.py", "sum_grad")`), or ("", "operator.add") for another

@@ -71,8 +71,9 @@ def _pairs(name: str, pred: Any, target: Any) -> tuple[Any, Any]:
 
 
 def _target_array(name: str, pred: Tensor, target: Any) -> np.ndarray:
-    """The targets as an array of pred's shape and dtype, for `squared_error` (which keeps
-    no reference to them: an array of that dtype is used as it is, not copied)."""
+    """The targets as an array of pred's shape and dtype: an array of that dtype as it is,
+    not copied (`squared_error` reads it once; `_pairs` copies it for the losses that keep
+    it), anything else converted; ValueError when the shapes differ."""
     if target.__class__ is not np.ndarray or target.dtype != pred.dtype:
         if isinstance(target, Tensor):
             target = target.data

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+import autograd
 import nn
 from nn.datasets import as_float, load_mnist_sample
 from nn.preprocess import Standardize
@@ -64,12 +65,16 @@ def test_report_is_skipped_gracefully_without_matplotlib(tmp_path, monkeypatch, 
 
 
 def test_eager_training_saves_the_same_model_as_the_compiled_default(trained, run, tiny,
-                                                                    tmp_path):
-    """`--eager` builds the graph at every step; the compiled step replays the same array
-    calls, so the two runs end with the same weights to the last bit."""
+                                                                    tmp_path, monkeypatch):
+    """`--eager` builds the graph at every step (nothing is compiled); the compiled step
+    replays the same array calls, so the two runs end with the same weights to the bit."""
+    compiled_functions = []
+    compile_function = autograd.compile
+    monkeypatch.setattr(autograd, "compile", lambda function: compiled_functions.append(
+        function) or compile_function(function))
     out = tmp_path / "eager"
     code, _ = run(["train", *tiny, "--eager", "--out", str(out)])
-    assert code == 0
+    assert code == 0 and compiled_functions == []
     compiled, eager = nn.load(trained[0] / "model.npz"), nn.load(out / "model.npz")
     for (name, a), (_, b) in zip(compiled.state_dict().items(), eager.state_dict().items()):
         np.testing.assert_array_equal(a, b, err_msg=name)
